@@ -1,0 +1,188 @@
+"""The `kbot` command line. A thin layer over `KnowledgeBase`; errors become one-line messages."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import KbotError
+
+app = typer.Typer(help="kbot: Korean knowledge-base search and answers over your documents.",
+                  no_args_is_help=True, add_completion=False)
+corpus_app = typer.Typer(help="Clean raw web captures into the corpus.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print numbers.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+app.add_typer(bench_app, name="bench")
+console = Console()
+err = Console(stderr=True)
+
+
+def friendly(fn):
+    """Turn kbot's errors into a message and exit status 2 instead of a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except KbotError as e:
+            err.print(f"[bold red]error:[/] {e}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _kb():
+    from .api import KnowledgeBase
+
+    return KnowledgeBase.open()
+
+
+def _progress_ingest(kb, paths, prune: bool, rebuild: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("reading files", total=None)
+
+        def progress(done: int, total: int, message: str) -> None:
+            bar.update(task, completed=done, total=total, description=message)
+
+        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=progress)
+
+
+def print_report(report) -> None:
+    for name in ("added", "updated", "removed"):
+        for item in getattr(report, name):
+            console.print(f"  {name:8} {item}", highlight=False)
+    for f in report.failed:
+        console.print(f"  [red]failed[/]   {f.path}: {f.reason}", highlight=False)
+    console.print(report.summary(), highlight=False)
+
+
+@app.command()
+@friendly
+def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.md .txt .html .pdf).")],
+           prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone.")] = False,
+           rebuild: Annotated[bool, typer.Option(help="Drop the index and start over.")] = False) -> None:
+    """Index documents. Unchanged files are skipped; changed ones are re-embedded."""
+    report = _progress_ingest(_kb(), paths, prune, rebuild)
+    print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _hits_table(hits) -> Table:
+    table = Table(show_lines=True)
+    for col in ("#", "score", "document", "text"):
+        table.add_column(col, overflow="fold")
+    for i, h in enumerate(hits, 1):
+        doc = f"{h.title}\n{h.published or ''} {h.publisher or ''}".strip()
+        text = h.text if len(h.text) <= 300 else h.text[:300] + "…"
+        table.add_row(str(i), f"{h.score:.4f}", doc, text)
+    return table
+
+
+@app.command()
+@friendly
+def search(query: Annotated[str, typer.Argument(help="The question, in Korean or English.")],
+           k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many chunks.")] = 5,
+           mode: Annotated[str, typer.Option(help="hybrid | dense | sparse")] = "hybrid") -> None:
+    """Show the chunks that best match QUERY."""
+    if mode not in ("hybrid", "dense", "sparse"):
+        raise typer.BadParameter("mode must be hybrid, dense or sparse")
+    console.print(_hits_table(_kb().search(query, k=k, mode=mode)))
+
+
+@app.command()
+@friendly
+def stats() -> None:
+    """Show what is indexed and with which model."""
+    kb = _kb()
+    info = kb.stats()
+    for key, value in info.items():
+        console.print(f"{key:16} {value}", highlight=False)
+    docs = kb.documents()
+    if docs:
+        table = Table()
+        for col in ("title", "publisher", "published", "chunks", "source"):
+            table.add_column(col, overflow="fold")
+        for d in docs:
+            table.add_row(d["title"], d["publisher"] or "", d["published"] or "", str(d["chunks"]), d["source"])
+        console.print(table)
+
+
+@app.command()
+@friendly
+def repl(k: Annotated[int, typer.Option("-k", "--k", min=1, max=20)] = 3) -> None:
+    """Ask questions interactively (empty line or Ctrl-D quits)."""
+    kb = _kb()
+    if kb.store.count() == 0:
+        console.print("The index is empty; ingesting corpus/ first.")
+        print_report(_progress_ingest(kb, [Path("corpus")], False, False))
+    console.print(f"{kb.stats()['chunks']} chunks indexed. 질문을 입력하세요 (빈 줄: 종료).")
+    while True:
+        try:
+            q = console.input("[bold]질문> [/]")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not q.strip():
+            break
+        try:
+            console.print(_hits_table(kb.search(q, k=k)))
+        except KbotError as e:
+            err.print(f"[red]{e}[/]", highlight=False)
+
+
+@corpus_app.command("import")
+@friendly
+def corpus_import(raw: Annotated[list[Path], typer.Argument(help="Raw captures (.txt/.html) to clean.")],
+                  out: Annotated[Path, typer.Option(help="Output folder.")] = Path("corpus"),
+                  sources: Annotated[Path | None, typer.Option(help="Metadata overrides (TOML); "
+                                                               "default OUT/sources.toml.")] = None) -> None:
+    """Clean raw web captures into Markdown articles with front matter."""
+    from .corpus import import_captures
+
+    files = []
+    for p in raw:
+        files += sorted(x for x in p.iterdir() if x.is_file()) if p.is_dir() else [p]
+    for path in import_captures(files, out, sources):
+        console.print(f"wrote {path}", highlight=False)
+
+
+@bench_app.command("retrieval")
+@friendly
+def bench_retrieval(
+    dev: Annotated[Path, typer.Option(help="Dev questions (jsonl).")] = Path("../shared/eval/dev.jsonl"),
+    korquad: Annotated[Path, typer.Option(help="KorQuAD 1.0 dev json.")] =
+        Path("../shared/bench/korquad/KorQuAD_v1.0_dev.json"),
+    questions: Annotated[int, typer.Option(help="Use only the first N KorQuAD questions (0 = all).")] = 0,
+    out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports/retrieval"),
+    work: Annotated[Path | None, typer.Option(help="Index folder for the benchmark (kept for re-runs); "
+                                                  "default DATA_DIR/bench.")] = None,
+    latency: Annotated[bool, typer.Option(help="Also measure ingest throughput and search latency.")] = True,
+) -> None:
+    """Score our hybrid against dense-only LangChain+Chroma, whitespace BM25 and each of our parts."""
+    from .bench import run_retrieval_bench
+    from .config import Settings
+
+    settings = Settings()
+    report = run_retrieval_bench(settings, dev=dev, korquad=korquad, limit=questions, out=out,
+                                 work=work or settings.data_dir / "bench", latency=latency, log=console.print)
+    console.print(report, highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Ingestion: files -> documents -> chunks -> vectors in the store. Idempotent, incremental, crash-safe.
+
+Chroma is the only state. Every chunk carries its document's content hash and chunk count, so a document
+is up to date exactly when it has `n_chunks` chunks that all carry the current hash. A document is written
+by upserting its new chunks (deterministic ids) and then deleting its stale ones; a run killed at any point
+leaves documents that the next run sees as out of date and rewrites, ending identical to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from .chunking import chunk_document
+from .config import Settings
+from .embeddings import Encoder
+from .errors import LoadError
+from .korean import morphemes_batch
+from .loaders import SUPPORTED, load_file
+from .store import Store
+from .types import FileFailure, IngestReport, SourceDoc
+
+Progress = Callable[[int, int, str], None]
+BATCH_CHUNKS = 64
+CHUNKER_VERSION = 2  # bump when chunking changes, so the next ingest re-chunks every document
+
+
+def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]]:
+    """Expand directories (supported files only, hidden folders skipped); report missing paths."""
+    files: list[Path] = []
+    failures: list[FileFailure] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p).parts
+                if f.is_file() and f.suffix.lower() in SUPPORTED and not any(x.startswith(".") for x in rel):
+                    files.append(f)
+        elif p.is_file():
+            files.append(p)
+        else:
+            failures.append(FileFailure(str(p), "no such file or directory"))
+    seen, unique = set(), []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique, failures
+
+
+class Indexer:
+    def __init__(self, settings: Settings, store: Store, encoder: Encoder) -> None:
+        self.settings = settings
+        self.store = store
+        self.encoder = encoder
+
+    def ingest_paths(self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
+                     progress: Progress | None = None) -> IngestReport:
+        files, failures = collect_files(paths)
+        docs: list[SourceDoc] = []
+        for i, f in enumerate(files):
+            if progress:
+                progress(i, len(files), f"reading {f.name}")
+            try:
+                docs.append(load_file(f))
+            except LoadError as e:
+                failures.append(FileFailure(str(f), str(e)))
+        return self.ingest_documents(docs, failures=failures, prune=prune, rebuild=rebuild, progress=progress)
+
+    def ingest_documents(self, docs: list[SourceDoc], failures: list[FileFailure] | None = None,
+                         prune: bool = False, rebuild: bool = False,
+                         progress: Progress | None = None) -> IngestReport:
+        t0 = time.perf_counter()
+        report = IngestReport(failed=list(failures or []))
+        if rebuild:
+            self.store.reset()
+        self.store.open_for(self.encoder.name)
+        existing: dict[str, dict] = defaultdict(lambda: {"ids": [], "hashes": set(), "n": None, "path": ""})
+        for c in self.store.iter_all():
+            e = existing[c.metadata.get("doc_id", "")]
+            e["ids"].append(c.chunk_id)
+            e["hashes"].add(c.metadata.get("content_hash"))
+            e["n"] = c.metadata.get("n_chunks")
+            e["path"] = c.metadata.get("path", "")
+
+        todo: list[SourceDoc] = []
+        seen: set[str] = set()
+        for d in docs:
+            if d.doc_id in seen:
+                continue
+            seen.add(d.doc_id)
+            d = replace(d, content_hash=self._index_hash(d))
+            e = existing.get(d.doc_id)
+            if e and e["hashes"] == {d.content_hash} and e["n"] == len(e["ids"]):
+                report.unchanged.append(d.source)
+            else:
+                todo.append(d)
+                (report.updated if e else report.added).append(d.source)
+
+        changed = bool(todo)
+        self._write(todo, existing, report, progress)
+        if prune:
+            for doc_id, e in list(existing.items()):
+                if doc_id not in seen and e["path"] and not Path(e["path"]).exists():
+                    self.store.delete(e["ids"])
+                    report.removed.append(e["path"])
+                    changed = True
+        if changed:
+            self.store.bump_revision()
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _write(self, todo: list[SourceDoc], existing: dict, report: IngestReport,
+               progress: Progress | None) -> None:
+        s = self.settings
+        planned = [(d, chunk_document(d, s.chunk_size, s.chunk_overlap)) for d in todo]
+        total = sum(len(chs) for _, chs in planned)
+        done = 0
+        batch: list[tuple[SourceDoc, list]] = []
+
+        def flush() -> None:
+            nonlocal done
+            texts = [c.text for _, chs in batch for c in chs]
+            if not texts:
+                return
+            vecs = self.encoder.encode_passages(texts)
+            morphs = morphemes_batch(texts)
+            pos = 0
+            for doc, chs in batch:
+                n = len(chs)
+                metas = [self._meta(doc, c, n, " ".join(morphs[pos + j])) for j, c in enumerate(chs)]
+                ids = [c.chunk_id for c in chs]
+                self.store.upsert(ids, vecs[pos:pos + n], [c.text for c in chs], metas)
+                stale = sorted(set(existing.get(doc.doc_id, {}).get("ids", [])) - set(ids))
+                if stale:
+                    self.store.delete(stale)
+                pos += n
+                done += n
+                report.chunks_embedded += n
+            self.store.bump_revision()
+            if progress:
+                progress(done, total, f"embedded {done}/{total} chunks")
+            batch.clear()
+
+        for doc, chs in planned:
+            if not chs:
+                report.failed.append(FileFailure(doc.source, "no text to index"))
+                continue
+            batch.append((doc, chs))
+            if sum(len(c) for _, c in batch) >= BATCH_CHUNKS:
+                flush()
+        flush()
+
+    def _index_hash(self, doc: SourceDoc) -> str:
+        """The document's hash plus everything that shapes its chunks: a change to either re-indexes it."""
+        s = self.settings
+        key = f"{doc.content_hash}|{s.chunk_size}|{s.chunk_overlap}|{CHUNKER_VERSION}"
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def _meta(doc: SourceDoc, c, n_chunks: int, morphs: str) -> dict:
+        return {
+            "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "path": doc.path,
+            "published": doc.published or "", "publisher": doc.publisher or "", "author": doc.author or "",
+            "start": c.start, "end": c.end, "index": c.index, "n_chunks": n_chunks,
+            "content_hash": doc.content_hash, "morphs": morphs,
+        }

@@ -1,0 +1,119 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 over Korean morphemes, fused."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from .bm25 import BM25
+from .config import Settings
+from .embeddings import Encoder
+from .errors import EmptyQueryError
+from .korean import morphemes
+from .store import Store, StoredChunk
+from .types import Hit
+
+
+def rrf(rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = 60) -> dict[str, float]:
+    """Weighted reciprocal-rank fusion: sum of w / (k + rank) over the rankings an item appears in."""
+    out: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, cid in enumerate(ranking, start=1):
+            out[cid] = out.get(cid, 0.0) + w / (k + rank)
+    return out
+
+
+def score_fusion(scored: Sequence[Sequence[tuple[str, float]]], weights: Sequence[float]) -> dict[str, float]:
+    """Weighted sum of min-max normalised scores; an item missing from a list gets 0 from it."""
+    out: dict[str, float] = {}
+    for items, w in zip(scored, weights):
+        if not items:
+            continue
+        vals = [s for _, s in items]
+        lo, hi = min(vals), max(vals)
+        span = (hi - lo) or 1.0
+        for cid, s in items:
+            out[cid] = out.get(cid, 0.0) + w * (s - lo) / span
+    return out
+
+
+def hit_from(chunk: StoredChunk, score: float) -> Hit:
+    m = chunk.metadata
+    return Hit(chunk_id=chunk.chunk_id, doc_id=m.get("doc_id", ""), title=m.get("title", ""),
+               source=m.get("source", ""), published=m.get("published") or None, text=chunk.text,
+               score=float(score), start=int(m.get("start", 0)), end=int(m.get("end", 0)),
+               publisher=m.get("publisher") or None)
+
+
+class SparseIndex:
+    """BM25 over the morphemes stored with every chunk; rebuilt when the collection's revision changes."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.revision = None
+        self.chunks: list[StoredChunk] = []
+        self.bm25 = BM25([])
+        self._lock = threading.Lock()
+
+    def sync(self) -> None:
+        rev = self.store.revision()
+        if rev == self.revision:
+            return
+        with self._lock:
+            if rev == self.revision:
+                return
+            chunks = sorted(self.store.iter_all(include_documents=True), key=lambda c: c.chunk_id)
+            self.bm25 = BM25([c.metadata.get("morphs", "").split() for c in chunks])
+            self.chunks = chunks
+            self.revision = rev
+
+    def top(self, tokens: list[str], n: int) -> list[tuple[StoredChunk, float]]:
+        self.sync()
+        chunks, bm25 = self.chunks, self.bm25
+        return [(chunks[i], s) for i, s in bm25.top(tokens, n)]
+
+
+class HybridRetriever:
+    """Dense + sparse retrieval over one `Store`, fused as the settings say."""
+
+    def __init__(self, settings: Settings, store: Store, encoder: Encoder) -> None:
+        self.settings = settings
+        self.store = store
+        self.encoder = encoder
+        self.sparse_index = SparseIndex(store)
+
+    def clean_query(self, query: str) -> str:
+        if query is None or not str(query).strip():
+            raise EmptyQueryError()
+        return " ".join(str(query).split())[: self.settings.max_query_chars]
+
+    def dense(self, query: str, n: int) -> list[tuple[StoredChunk, float]]:
+        vec = self.encoder.encode_query(query)
+        return [(c, 1.0 - c.distance) for c in self.store.query(vec, n)]
+
+    def sparse(self, query: str, n: int) -> list[tuple[StoredChunk, float]]:
+        return self.sparse_index.top(morphemes(query), n)
+
+    def fuse(self, dense: list[tuple[str, float]], sparse: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Chunk ids best first, from the dense and sparse candidate lists, as the settings say."""
+        s = self.settings
+        if not sparse:
+            return list(dense)
+        if not dense:
+            return list(sparse)
+        weights = [s.dense_weight, s.sparse_weight]
+        if s.fusion == "rrf":
+            fused = rrf([[cid for cid, _ in dense], [cid for cid, _ in sparse]], weights, s.rrf_k)
+        else:
+            fused = score_fusion([dense, sparse], weights)
+        return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """Top-k chunks for `query`. mode: hybrid | dense | sparse."""
+        query = self.clean_query(query)
+        n = max(self.settings.candidates, k)
+        dense = self.dense(query, n) if mode in ("hybrid", "dense") else []
+        sparse = self.sparse(query, n) if mode in ("hybrid", "sparse") else []
+        by_id = {c.chunk_id: c for c, _ in dense + sparse}
+        ranked = self.fuse([(c.chunk_id, sc) for c, sc in dense], [(c.chunk_id, sc) for c, sc in sparse])
+        return [hit_from(by_id[cid], sc) for cid, sc in ranked[:k]]

@@ -1,0 +1,180 @@
+"""Chroma: the one place chunks and their vectors live (embedded PersistentClient or a `chroma run` server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Settings
+from .errors import ModelMismatchError, StoreUnavailableError
+
+PAGE = 2000
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk_id: str
+    text: str
+    metadata: dict
+    distance: float = 0.0
+
+
+def make_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.server_mode:
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                       settings=chroma_settings)
+        except Exception as e:
+            raise StoreUnavailableError(
+                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+                f"({type(e).__name__}). Start it with `chroma run --path DIR --host 127.0.0.1 --port "
+                f"{settings.chroma_port}` or unset KBOT_CHROMA_HOST to use the embedded index.") from e
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
+
+
+class Store:
+    """One Chroma collection of chunks, cosine space, with the embedding model recorded in its metadata."""
+
+    def __init__(self, settings: Settings, client=None) -> None:
+        self.settings = settings
+        self.client = client if client is not None else make_client(settings)
+        self.name = settings.collection
+        self._col = None
+
+    # -- collection lifecycle -------------------------------------------------------------------------
+    def _get(self):
+        if self._col is None:
+            from chromadb.errors import NotFoundError
+
+            try:
+                self._col = self.client.get_collection(self.name, embedding_function=None)
+            except (NotFoundError, ValueError):
+                return None
+        return self._col
+
+    def exists(self) -> bool:
+        return self._get() is not None
+
+    def open_for(self, model_name: str, dim: int | None = None):
+        """Get or create the collection for `model_name`; a collection built by another model is an error."""
+        col = self._get()
+        if col is None:
+            meta = {"embedding_model": model_name, "revision": 0}
+            if dim:
+                meta["dim"] = dim
+            self._col = self.client.get_or_create_collection(
+                self.name, configuration={"hnsw": {"space": "cosine"}}, metadata=meta, embedding_function=None)
+            return self._col
+        self.check_model(model_name)
+        return col
+
+    def check_model(self, model_name: str) -> None:
+        col = self._get()
+        if col is None:
+            return
+        built = (col.metadata or {}).get("embedding_model")
+        if built and built != model_name:
+            raise ModelMismatchError(
+                f"The index '{self.name}' was built with the embedding model {built!r}, but "
+                f"KBOT_EMBEDDING_MODEL is {model_name!r}. Set KBOT_EMBEDDING_MODEL={built} to use it, or "
+                f"rebuild it with the new model: kbot ingest --rebuild PATH...")
+
+    @property
+    def metadata(self) -> dict:
+        col = self._get()
+        return dict(col.metadata or {}) if col is not None else {}
+
+    def revision(self) -> int:
+        """A counter bumped after every change, so other processes (and server clients) notice updates."""
+        col = self._get()
+        if col is None:
+            return -1
+        if self.settings.server_mode:  # another client may have changed it: read it fresh
+            col = self.client.get_collection(self.name, embedding_function=None)
+            self._col = col
+        return int((col.metadata or {}).get("revision", 0))
+
+    def bump_revision(self) -> None:
+        col = self._get()
+        if col is None:
+            return
+        col = self.client.get_collection(self.name, embedding_function=None)
+        meta = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta["revision"] = int(meta.get("revision", 0)) + 1
+        col.modify(metadata=meta)
+        self._col = self.client.get_collection(self.name, embedding_function=None)
+
+    def reset(self) -> None:
+        """Drop the collection (used by --rebuild)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            self.client.delete_collection(self.name)
+        except (NotFoundError, ValueError):
+            pass
+        self._col = None
+
+    # -- data -----------------------------------------------------------------------------------------
+    def count(self) -> int:
+        col = self._get()
+        return col.count() if col is not None else 0
+
+    def upsert(self, ids: list[str], embeddings: np.ndarray, texts: list[str], metadatas: list[dict]) -> None:
+        col = self._get()
+        for i in range(0, len(ids), PAGE):
+            col.upsert(ids=ids[i:i + PAGE], embeddings=embeddings[i:i + PAGE], documents=texts[i:i + PAGE],
+                       metadatas=metadatas[i:i + PAGE])
+
+    def delete(self, ids: list[str]) -> None:
+        col = self._get()
+        for i in range(0, len(ids), PAGE):
+            col.delete(ids=ids[i:i + PAGE])
+
+    def iter_all(self, include_documents: bool = False, include_embeddings: bool = False) -> Iterator[StoredChunk]:
+        col = self._get()
+        if col is None:
+            return
+        include = ["metadatas"] + (["documents"] if include_documents else []) + \
+                  (["embeddings"] if include_embeddings else [])
+        offset = 0
+        while True:
+            page = col.get(include=include, limit=PAGE, offset=offset)
+            ids = page["ids"]
+            if not ids:
+                break
+            docs = page.get("documents") or [""] * len(ids)
+            embs = page.get("embeddings")
+            for j, cid in enumerate(ids):
+                meta = dict(page["metadatas"][j] or {})
+                if include_embeddings and embs is not None:
+                    meta["_embedding"] = np.asarray(embs[j], dtype=np.float32)
+                yield StoredChunk(cid, docs[j] or "", meta)
+            offset += len(ids)
+
+    def get(self, ids: list[str]) -> dict[str, StoredChunk]:
+        col = self._get()
+        if col is None or not ids:
+            return {}
+        page = col.get(ids=list(ids), include=["metadatas", "documents"])
+        return {cid: StoredChunk(cid, page["documents"][j] or "", dict(page["metadatas"][j] or {}))
+                for j, cid in enumerate(page["ids"])}
+
+    def query(self, vector: np.ndarray, n: int) -> list[StoredChunk]:
+        col = self._get()
+        if col is None:
+            return []
+        n = min(n, col.count())
+        if n <= 0:
+            return []
+        res = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n,
+                        include=["metadatas", "documents", "distances"])
+        return [StoredChunk(cid, res["documents"][0][j] or "", dict(res["metadatas"][0][j] or {}),
+                            float(res["distances"][0][j]))
+                for j, cid in enumerate(res["ids"][0])]

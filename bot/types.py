@@ -1,0 +1,74 @@
+"""Types that cross kbot's boundaries (never LangChain or Chroma objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk. `start`/`end` are character offsets into the document text."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    published: str | None
+    text: str
+    score: float
+    start: int
+    end: int
+    publisher: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    """A document ready for chunking: its text and metadata."""
+
+    doc_id: str
+    text: str
+    title: str
+    source: str
+    path: str
+    content_hash: str
+    published: str | None = None
+    publisher: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, per document."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[FileFailure] = field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        return (f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+                f"removed {len(self.removed)}, failed {len(self.failed)}; "
+                f"{self.chunks_embedded} chunks embedded in {self.seconds:.1f}s")
