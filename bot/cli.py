@@ -46,6 +46,12 @@ def _kb():
 def _progress_ingest(kb, paths, prune: bool, rebuild: bool):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    if not err.is_terminal:  # logs and pipes get one plain line per committed batch
+        def plain(done: int, total: int, message: str) -> None:
+            if message.startswith("embedded"):
+                print(message, file=sys.stderr, flush=True)
+
+        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=plain)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("reading files", total=None)

@@ -33,3 +33,7 @@ class NotIndexedError(KbotError):
 
     def __init__(self) -> None:
         super().__init__("The index is empty: run `kbot ingest corpus/` first.")
+
+
+class IndexBusyError(KbotError):
+    """Another process is writing to the same embedded index."""

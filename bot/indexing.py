@@ -12,13 +12,14 @@ import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from .chunking import chunk_document
 from .config import Settings
 from .embeddings import Encoder
-from .errors import LoadError
+from .errors import IndexBusyError, LoadError
 from .korean import morphemes_batch
 from .loaders import SUPPORTED, load_file
 from .store import Store
@@ -75,6 +76,32 @@ class Indexer:
     def ingest_documents(self, docs: list[SourceDoc], failures: list[FileFailure] | None = None,
                          prune: bool = False, rebuild: bool = False,
                          progress: Progress | None = None) -> IngestReport:
+        with self._writer_lock():
+            return self._ingest(docs, failures, prune, rebuild, progress)
+
+    @contextmanager
+    def _writer_lock(self):
+        """One writer per embedded index: a second `kbot ingest` on the same data dir fails fast."""
+        if self.settings.server_mode:
+            yield
+            return
+        import fcntl
+
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.data_dir / "ingest.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexBusyError(
+                    f"Another process is ingesting into {self.settings.data_dir}. Wait for it to finish; to "
+                    f"share one index between processes use a Chroma server (KBOT_CHROMA_HOST).") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _ingest(self, docs: list[SourceDoc], failures: list[FileFailure] | None, prune: bool, rebuild: bool,
+                progress: Progress | None) -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport(failed=list(failures or []))
         if rebuild:

@@ -1,0 +1,64 @@
+"""Server mode: a real `chroma run` on 127.0.0.1 started by the test, two kbot clients sharing it."""
+
+import socket
+import subprocess
+import time
+
+import pytest
+from fakes import FakeEncoder
+
+from bot.api import KnowledgeBase
+from bot.errors import StoreUnavailableError
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path, chroma_bin):
+    port = _free_port()
+    proc = subprocess.Popen([chroma_bin, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start")
+    yield port
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_two_clients_share_one_index(chroma_server, make_settings, tmp_path):
+    settings = make_settings(chroma_host="127.0.0.1", chroma_port=chroma_server, collection="team-kb")
+    writer = KnowledgeBase.open(settings, encoder=FakeEncoder())
+    reader = KnowledgeBase.open(settings, encoder=FakeEncoder())
+    a = tmp_path / "a.txt"
+    a.write_text("크리에이트 요금제는 월 100달러이다. 추가 토큰은 1000개당 8센트이다.", encoding="utf-8")
+    assert writer.ingest([a]).added == [str(a)]
+    assert "8센트" in reader.search("크리에이트 요금", k=1, mode="sparse")[0].text
+
+    b = tmp_path / "b.txt"
+    b.write_text("V100 GPU는 개당 약 9,000달러이다.", encoding="utf-8")
+    writer.ingest([b])
+    # the reader's BM25 side notices the other client's ingest through the collection revision
+    assert "9,000달러" in reader.search("V100 GPU 가격", k=1, mode="sparse")[0].text
+    assert "9,000달러" in reader.search("V100 GPU 가격", k=1)[0].text
+    assert reader.stats()["chunks"] == 2 and "server 127.0.0.1" in reader.stats()["mode"]
+    assert writer.ingest([a, b]).unchanged == [str(a), str(b)]
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing written to the embedded store
+
+
+def test_unreachable_server_is_a_clear_error(make_settings):
+    settings = make_settings(chroma_host="127.0.0.1", chroma_port=_free_port())
+    with pytest.raises(StoreUnavailableError, match="chroma run"):
+        KnowledgeBase.open(settings, encoder=FakeEncoder())
