@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .korean import sentence_spans
+from .korean import sentence_spans, sentence_spans_batch
 from .types import Chunk, SourceDoc
 
 
@@ -21,14 +21,15 @@ def _hard_split(start: int, end: int, size: int, text: str) -> list[tuple[int, i
     return out
 
 
-def chunk_spans(text: str, size: int = 400, overlap: int = 1) -> list[tuple[int, int]]:
+def chunk_spans(text: str, size: int = 400, overlap: int = 1,
+                sentences: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """Pack consecutive sentences into chunks of about `size` characters.
 
     Each chunk after the first starts with the last `overlap` sentences of the previous one (never all of
     them, so chunks always advance). A sentence longer than `size` is split at whitespace.
     """
     sents: list[tuple[int, int]] = []
-    for a, b in sentence_spans(text):
+    for a, b in sentences if sentences is not None else sentence_spans(text):
         sents.extend(_hard_split(a, b, size, text) if b - a > size else [(a, b)])
     chunks: list[tuple[int, int]] = []
     i = 0
@@ -43,8 +44,15 @@ def chunk_spans(text: str, size: int = 400, overlap: int = 1) -> list[tuple[int,
     return chunks
 
 
-def chunk_document(doc: SourceDoc, size: int = 400, overlap: int = 1) -> list[Chunk]:
+def chunk_document(doc: SourceDoc, size: int = 400, overlap: int = 1,
+                   sentences: list[tuple[int, int]] | None = None) -> list[Chunk]:
     return [
         Chunk(chunk_id=f"{doc.doc_id}:{n:05d}", doc_id=doc.doc_id, index=n, text=doc.text[a:b], start=a, end=b)
-        for n, (a, b) in enumerate(chunk_spans(doc.text, size, overlap))
+        for n, (a, b) in enumerate(chunk_spans(doc.text, size, overlap, sentences))
     ]
+
+
+def chunk_documents(docs: list[SourceDoc], size: int = 400, overlap: int = 1) -> list[list[Chunk]]:
+    """Chunk many documents, splitting all their sentences in one batch."""
+    spans = sentence_spans_batch([d.text for d in docs])
+    return [chunk_document(d, size, overlap, s) for d, s in zip(docs, spans)]

@@ -39,8 +39,9 @@ def friendly(fn):
 
 def _kb():
     from .api import KnowledgeBase
+    from .config import load_settings
 
-    return KnowledgeBase.open()
+    return KnowledgeBase.open(load_settings())
 
 
 def _progress_ingest(kb, paths, prune: bool, rebuild: bool):
@@ -161,6 +162,111 @@ def corpus_import(raw: Annotated[list[Path], typer.Argument(help="Raw captures (
         console.print(f"wrote {path}", highlight=False)
 
 
+cost_app = typer.Typer(help="Exact cost arithmetic: API pricing, GPU memory, FLOPs, power.", no_args_is_help=True)
+app.add_typer(cost_app, name="cost")
+
+
+def _show_cost(result) -> None:
+    from .cost import fmt
+
+    console.print(f"[bold]{fmt(result.value)} {result.unit}[/]", highlight=False)
+    console.print(f"  식: {result.formula}", highlight=False)
+    for a in result.assumptions:
+        console.print(f"  가정: {a}", highlight=False)
+    for c in result.sources:
+        console.print(f"  출처: {c.doc} — \"{c.quote}\"", highlight=False)
+
+
+def _num(text: str) -> float:
+    from .numerals import parse_number
+
+    try:
+        return parse_number(text)
+    except ValueError:
+        raise typer.BadParameter(f"not a number: {text!r} (e.g. 1750억, 175B, 3억 4천만, 1,000만)") from None
+
+
+def _cost_call(fn, *args, **kwargs) -> None:
+    from .cost import CostInputError
+
+    try:
+        _show_cost(fn(*args, **kwargs))
+    except CostInputError as e:
+        err.print(f"[red]{e}[/]", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@cost_app.command("plan")
+def cost_plan(tokens: Annotated[str, typer.Argument(help="Monthly tokens, e.g. 500만")],
+              plan: Annotated[str, typer.Option(help="explore | create | build; empty = cheapest")] = "") -> None:
+    """Monthly price of a 2020 GPT-3 plan for a token volume (or the cheapest plan)."""
+    from . import cost
+
+    n = _num(tokens)
+    _cost_call(cost.plan_monthly_cost, plan, n) if plan else _cost_call(cost.cheapest_plan, n)
+
+
+@cost_app.command("break-even")
+def cost_break_even(a: str = "create", b: str = "build") -> None:
+    """Monthly tokens above which plan B costs less than plan A."""
+    from . import cost
+
+    _cost_call(cost.break_even, a, b)
+
+
+@cost_app.command("memory")
+def cost_memory(params: Annotated[str, typer.Argument(help="Parameters, e.g. 1750억 or 175B")],
+                precision: str = "fp16", gpu: Annotated[str, typer.Option(help="e.g. H100-80GB")] = "",
+                training: Annotated[bool, typer.Option(help="Mixed-precision Adam state instead of weights")] = False,
+                ) -> None:
+    """Memory for a model's weights (or training state), and the GPUs it needs."""
+    from . import cost
+
+    _cost_call(cost.model_memory, _num(params), precision, training)
+    if gpu:
+        _cost_call(cost.gpus_needed, cost.model_memory(_num(params), precision, training).value, gpu)
+
+
+@cost_app.command("flops")
+def cost_flops(params: str, tokens: str, gpu: str = "V100-32GB", gpus: int = 1) -> None:
+    """Training compute 6·N·D and the GPU time it takes."""
+    from . import cost
+
+    _cost_call(cost.training_flops, _num(params), _num(tokens))
+    _cost_call(cost.gpu_time, cost.training_flops(_num(params), _num(tokens)).value, gpu, gpus)
+
+
+@cost_app.command("energy")
+def cost_energy(node: Annotated[str, typer.Argument(help="A100 or H100 (8-GPU node)")], nodes: float,
+                hours: float, krw_per_kwh: Annotated[float, typer.Option(help="Electricity price")] = 0.0) -> None:
+    """Energy of 8-GPU nodes over a period, and its cost."""
+    from . import cost
+
+    _cost_call(cost.energy, node, nodes, hours, krw_per_kwh or None)
+
+
+@cost_app.command("check")
+def cost_check(corpus: Path = Path("corpus")) -> None:
+    """Recompute the corpus's numeric claims and list the ones that disagree."""
+    from .claims import arithmetic_claims, currency_claims, currency_disagreements
+    from .cost import fmt
+
+    table = Table(title="Arithmetic claims")
+    for col in ("doc", "claim", "claimed", "recomputed", "ok"):
+        table.add_column(col, overflow="fold")
+    for c in arithmetic_claims():
+        table.add_row(c.doc[:3], c.quote, f"{fmt(c.claimed)} {c.unit}", f"{fmt(c.recomputed)}\n{c.how}",
+                      "✓" if c.agrees else "✗ differs")
+    console.print(table)
+    money = currency_claims(corpus)
+    bad = currency_disagreements(money)
+    console.print(f"{len(money)} dollar→won conversions checked; {len(bad)} disagree with the corpus's own rate:")
+    for c in bad:
+        console.print(f"  ✗ {c.doc}: \"{c.quote}\" — {c.how}", highlight=False)
+    if bad or any(not c.agrees for c in arithmetic_claims()):
+        raise typer.Exit(1)
+
+
 @bench_app.command("retrieval")
 @friendly
 def bench_retrieval(
@@ -175,9 +281,9 @@ def bench_retrieval(
 ) -> None:
     """Score our hybrid against dense-only LangChain+Chroma, whitespace BM25 and each of our parts."""
     from .bench import run_retrieval_bench
-    from .config import Settings
+    from .config import load_settings
 
-    settings = Settings()
+    settings = load_settings()
     report = run_retrieval_bench(settings, dev=dev, korquad=korquad, limit=questions, out=out,
                                  work=work or settings.data_dir / "bench", latency=latency, log=console.print)
     console.print(report, highlight=False)

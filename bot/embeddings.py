@@ -19,6 +19,7 @@ class Encoder:
         self.settings = settings
         self.name = settings.embedding_model
         self._model = model
+        self._onnx = None  # None: not tried yet; False: not available
         self._lock = threading.RLock()
 
     def _resolve(self) -> str:
@@ -35,6 +36,9 @@ class Encoder:
                 if self._model is None:
                     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()  # no "Loading weights" bar in the CLI output
 
                     target = self._resolve()
                     try:
@@ -66,10 +70,45 @@ class Encoder:
                 torch.set_num_threads(1)
         return np.asarray(vecs, dtype=np.float32)
 
+    def _onnx_session(self):
+        """An ONNX Runtime session for query encoding when the model folder ships `onnx/model.onnx` and its
+        modules are Transformer -> mean Pooling -> Normalize (so the result equals the PyTorch path)."""
+        if self._onnx is None:
+            self._onnx = False
+            if not self.settings.onnx_queries:
+                return None
+            model = self.model
+            folder = Path(self._resolve())
+            onnx_file = folder / "onnx" / "model.onnx"
+            names = [type(m).__name__ for m in model]
+            pooling = model[1] if len(model) > 1 else None
+            if (onnx_file.exists() and names == ["Transformer", "Pooling", "Normalize"]
+                    and getattr(pooling, "pooling_mode", None) in ("mean", ("mean",), ["mean"])
+                    and getattr(pooling, "include_prompt", True)):
+                import onnxruntime as ort
+
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = 1
+                opts.inter_op_num_threads = 1
+                opts.log_severity_level = 3
+                self._onnx = ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
+        return self._onnx or None
+
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         import torch
 
         model = self.model
+        session = self._onnx_session()
+        if session is not None:
+            with self._lock:
+                batch = model.tokenizer([self.settings.query_prompt + t for t in texts], padding=True,
+                                        truncation=True, max_length=model.max_seq_length, return_tensors="np")
+                ids = batch["input_ids"].astype(np.int64)
+                mask = batch["attention_mask"].astype(np.int64)
+                states = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            m = mask[..., None].astype(np.float32)
+            vecs = (states * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+            return (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
         with self._lock:
             # One thread: on 2 cores a query encode with 2 threads under load is ~30x slower.
             torch.set_num_threads(1)

@@ -16,18 +16,24 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from .chunking import chunk_document
+from .chunking import chunk_documents
 from .config import Settings
 from .embeddings import Encoder
 from .errors import IndexBusyError, LoadError
-from .korean import morphemes_batch
+from .korean import bm25_terms_batch
 from .loaders import SUPPORTED, load_file
 from .store import Store
 from .types import FileFailure, IngestReport, SourceDoc
 
 Progress = Callable[[int, int, str], None]
-BATCH_CHUNKS = 64
-CHUNKER_VERSION = 2  # bump when chunking changes, so the next ingest re-chunks every document
+CHUNKER_VERSION = 3  # bump when chunking changes, so the next ingest re-chunks every document
+
+
+def context_text(settings: Settings, title: str, text: str) -> str:
+    """What the encoder and BM25 see: the chunk, headed by its document's title (a contextual header)."""
+    if settings.title_in_chunks and title:
+        return f"{title.replace('_', ' ')}\n{text}"
+    return text
 
 
 def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]]:
@@ -145,30 +151,35 @@ class Indexer:
     def _write(self, todo: list[SourceDoc], existing: dict, report: IngestReport,
                progress: Progress | None) -> None:
         s = self.settings
-        planned = [(d, chunk_document(d, s.chunk_size, s.chunk_overlap)) for d in todo]
+        planned = list(zip(todo, chunk_documents(todo, s.chunk_size, s.chunk_overlap)))
         total = sum(len(chs) for _, chs in planned)
         done = 0
         batch: list[tuple[SourceDoc, list]] = []
 
         def flush() -> None:
             nonlocal done
-            texts = [c.text for _, chs in batch for c in chs]
+            texts = [self._context(doc, c.text) for doc, chs in batch for c in chs]
             if not texts:
                 return
             vecs = self.encoder.encode_passages(texts)
-            morphs = morphemes_batch(texts)
+            terms = bm25_terms_batch(texts)
+            # One upsert and one delete per batch (Chroma costs ~90 ms per call). Order still makes it crash-safe:
+            # new chunks first, stale ones after; a document caught in between has mixed hashes and is redone.
+            ids, docs, metas, stale = [], [], [], []
             pos = 0
             for doc, chs in batch:
                 n = len(chs)
-                metas = [self._meta(doc, c, n, " ".join(morphs[pos + j])) for j, c in enumerate(chs)]
-                ids = [c.chunk_id for c in chs]
-                self.store.upsert(ids, vecs[pos:pos + n], [c.text for c in chs], metas)
-                stale = sorted(set(existing.get(doc.doc_id, {}).get("ids", [])) - set(ids))
-                if stale:
-                    self.store.delete(stale)
+                metas += [self._meta(doc, c, n, " ".join(terms[pos + j])) for j, c in enumerate(chs)]
+                ids += [c.chunk_id for c in chs]
+                docs += [c.text for c in chs]
+                new = {c.chunk_id for c in chs}
+                stale += sorted(set(existing.get(doc.doc_id, {}).get("ids", [])) - new)
                 pos += n
-                done += n
-                report.chunks_embedded += n
+            self.store.upsert(ids, vecs, docs, metas)
+            if stale:
+                self.store.delete(stale)
+            done += len(ids)
+            report.chunks_embedded += len(ids)
             self.store.bump_revision()
             if progress:
                 progress(done, total, f"embedded {done}/{total} chunks")
@@ -179,21 +190,24 @@ class Indexer:
                 report.failed.append(FileFailure(doc.source, "no text to index"))
                 continue
             batch.append((doc, chs))
-            if sum(len(c) for _, c in batch) >= BATCH_CHUNKS:
+            if sum(len(c) for _, c in batch) >= s.ingest_batch:
                 flush()
         flush()
+
+    def _context(self, doc: SourceDoc, text: str) -> str:
+        return context_text(self.settings, doc.title, text)
 
     def _index_hash(self, doc: SourceDoc) -> str:
         """The document's hash plus everything that shapes its chunks: a change to either re-indexes it."""
         s = self.settings
-        key = f"{doc.content_hash}|{s.chunk_size}|{s.chunk_overlap}|{CHUNKER_VERSION}"
+        key = f"{doc.content_hash}|{s.chunk_size}|{s.chunk_overlap}|{s.title_in_chunks}|{CHUNKER_VERSION}"
         return hashlib.sha256(key.encode()).hexdigest()
 
     @staticmethod
-    def _meta(doc: SourceDoc, c, n_chunks: int, morphs: str) -> dict:
+    def _meta(doc: SourceDoc, c, n_chunks: int, terms: str) -> dict:
         return {
             "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "path": doc.path,
             "published": doc.published or "", "publisher": doc.publisher or "", "author": doc.author or "",
             "start": c.start, "end": c.end, "index": c.index, "n_chunks": n_chunks,
-            "content_hash": doc.content_hash, "morphs": morphs,
+            "content_hash": doc.content_hash, "terms": terms,
         }

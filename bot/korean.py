@@ -29,29 +29,38 @@ def kiwi():
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of `text`; line breaks always end a sentence."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
+    return sentence_spans_batch([text])[0]
+
+
+def sentence_spans_batch(texts: list[str]) -> list[list[tuple[int, int]]]:
+    """Sentence offsets for many texts in one kiwi call (about twice as fast as one call per paragraph)."""
+    paras: list[tuple[int, int, str]] = []  # (text index, paragraph offset, paragraph)
+    for ti, text in enumerate(texts):
+        pos = 0
+        for m in list(_PARA.finditer(text)) + [None]:
+            end = m.start() if m else len(text)
+            if text[pos:end].strip():
+                paras.append((ti, pos, text[pos:end]))
+            if m:
+                pos = m.end()
     k = kiwi()
-    for m in list(_PARA.finditer(text)) + [None]:
-        end = m.start() if m else len(text)
-        para = text[pos:end]
-        if para.strip():
-            with _lock:
-                sents = k.split_into_sents(para)
-            para_spans: list[tuple[int, int]] = []
-            for s in sents:
-                a, b = pos + s.start, pos + s.end
-                # kiwi sometimes glues the next sentence's opening quoted word onto a finished sentence
-                # ("...나뉜다. '익스플로어'" + "는 ..."): cut after the sentence end, re-join what touches.
-                for piece_a, piece_b in _split_after_ends(text, a, b):
-                    if para_spans and para_spans[-1][1] == piece_a:
-                        para_spans[-1] = (para_spans[-1][0], piece_b)
-                    else:
-                        para_spans.append((piece_a, piece_b))
-            spans.extend(para_spans)
-        if m:
-            pos = m.end()
-    return spans
+    with _lock:
+        results = list(k.split_into_sents([p for _, _, p in paras])) if paras else []
+    out: list[list[tuple[int, int]]] = [[] for _ in texts]
+    for (ti, pos, _), sents in zip(paras, results):
+        text = texts[ti]
+        para_spans: list[tuple[int, int]] = []
+        for sent in sents:
+            a, b = pos + sent.start, pos + sent.end
+            # kiwi sometimes glues the next sentence's opening quoted word onto a finished sentence
+            # ("...나뉜다. '익스플로어'" + "는 ..."): cut after the sentence end, re-join what touches.
+            for piece_a, piece_b in _split_after_ends(text, a, b):
+                if para_spans and para_spans[-1][1] == piece_a:
+                    para_spans[-1] = (para_spans[-1][0], piece_b)
+                else:
+                    para_spans.append((piece_a, piece_b))
+        out[ti].extend(para_spans)
+    return out
 
 
 def _split_after_ends(text: str, a: int, b: int) -> list[tuple[int, int]]:
@@ -84,3 +93,26 @@ def morphemes_batch(texts: list[str]) -> list[list[str]]:
     with _lock:
         results = list(k.tokenize(texts))
     return [[t.form.lower() for t in toks if t.tag in _KEEP] for toks in results]
+
+
+_WORD = re.compile(r"\w+")
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Character bigrams inside each word ("요금제" -> "요금", "금제"), prefixed to keep them apart from morphemes.
+
+    They catch what morpheme analysis splits or misses (compounds, names, spacing variants).
+    """
+    out = []
+    for w in _WORD.findall(text.lower()):
+        out += [f"#{w[i:i + 2]}" for i in range(len(w) - 1)] if len(w) > 1 else [f"#{w}"]
+    return out
+
+
+def bm25_terms(text: str) -> list[str]:
+    """The BM25 vocabulary of a text: content morphemes plus in-word character bigrams."""
+    return morphemes(text) + char_bigrams(text)
+
+
+def bm25_terms_batch(texts: list[str]) -> list[list[str]]:
+    return [m + char_bigrams(t) for m, t in zip(morphemes_batch(texts), texts)]

@@ -166,15 +166,17 @@ class Store:
         return {cid: StoredChunk(cid, page["documents"][j] or "", dict(page["metadatas"][j] or {}))
                 for j, cid in enumerate(page["ids"])}
 
-    def query(self, vector: np.ndarray, n: int) -> list[StoredChunk]:
+    def query(self, vector: np.ndarray, n: int, with_data: bool = True) -> list[StoredChunk]:
+        """Nearest chunks by cosine distance; `with_data=False` returns ids and distances only (much faster)."""
         col = self._get()
         if col is None:
             return []
         n = min(n, col.count())
         if n <= 0:
             return []
-        res = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n,
-                        include=["metadatas", "documents", "distances"])
-        return [StoredChunk(cid, res["documents"][0][j] or "", dict(res["metadatas"][0][j] or {}),
-                            float(res["distances"][0][j]))
+        include = ["metadatas", "documents", "distances"] if with_data else ["distances"]
+        res = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, include=include)
+        docs = res["documents"][0] if with_data else [""] * len(res["ids"][0])
+        metas = res["metadatas"][0] if with_data else [{}] * len(res["ids"][0])
+        return [StoredChunk(cid, docs[j] or "", dict(metas[j] or {}), float(res["distances"][0][j]))
                 for j, cid in enumerate(res["ids"][0])]

