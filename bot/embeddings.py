@@ -100,21 +100,32 @@ class Encoder:
         model = self.model
         session = self._onnx_session()
         if session is not None:
-            with self._lock:
-                batch = model.tokenizer([self.settings.query_prompt + t for t in texts], padding=True,
-                                        truncation=True, max_length=model.max_seq_length, return_tensors="np")
-                ids = batch["input_ids"].astype(np.int64)
-                mask = batch["attention_mask"].astype(np.int64)
-                states = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-            m = mask[..., None].astype(np.float32)
-            vecs = (states * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-            return (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+            return self._encode_onnx(session, model, list(texts))
         with self._lock:
             # One thread: on 2 cores a query encode with 2 threads under load is ~30x slower.
             torch.set_num_threads(1)
             vecs = model.encode(list(texts), prompt=self.settings.query_prompt, batch_size=32,
                                 normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32)
+
+    def _encode_onnx(self, session, model, texts: list[str], batch: int = 32) -> np.ndarray:
+        # length-sorted mini-batches: little padding, bounded memory for thousands of questions
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: np.ndarray | None = None
+        for start in range(0, len(order), batch):
+            idx = order[start:start + batch]
+            with self._lock:
+                enc = model.tokenizer([self.settings.query_prompt + texts[i] for i in idx], padding=True,
+                                      truncation=True, max_length=model.max_seq_length, return_tensors="np")
+                mask = enc["attention_mask"].astype(np.int64)
+                states = session.run(None, {"input_ids": enc["input_ids"].astype(np.int64),
+                                            "attention_mask": mask})[0]
+            m = mask[..., None].astype(np.float32)
+            vecs = (states * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+            if out is None:
+                out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
+            out[idx] = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+        return out if out is not None else np.zeros((0, self.dim), dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode_queries([text])[0]
