@@ -196,6 +196,22 @@ def _cost_call(fn, *args, **kwargs) -> None:
         raise typer.Exit(2) from None
 
 
+@cost_app.command("ask")
+def cost_ask(question: Annotated[str, typer.Argument(help="A numeric question in Korean")]) -> None:
+    """Answer a numeric question in Korean with the cost tool (or say what input is missing)."""
+    from .costq import NeedsInput, route
+
+    result = route(question)
+    if result is None:
+        err.print("계산 질문으로 보이지 않습니다: 요금제·토큰 수, 파라미터 수·정밀도·GPU, 학습 토큰 수, "
+                  "노드·시간 같은 수치를 넣어 주세요.", highlight=False)
+        raise typer.Exit(2)
+    if isinstance(result, NeedsInput):
+        err.print(result.message, highlight=False)
+        raise typer.Exit(2)
+    _show_cost(result)
+
+
 @cost_app.command("plan")
 def cost_plan(tokens: Annotated[str, typer.Argument(help="Monthly tokens, e.g. 500만")],
               plan: Annotated[str, typer.Option(help="explore | create | build; empty = cheapest")] = "") -> None:

@@ -104,5 +104,9 @@ def test_cost_cli():
     assert r.exit_code == 0 and "350 GB" in r.output and "5 GPU" in r.output
     r = CliRunner().invoke(app, ["cost", "plan", "많이", "--plan", "build"])
     assert r.exit_code == 2 and "not a number" in r.output
+    r = CliRunner().invoke(app, ["cost", "ask", "175B 모델을 fp16으로 올리려면 H100 80GB가 몇 장 필요해?"])
+    assert r.exit_code == 0 and "5 GPU" in r.output and "350 GB" in r.output
+    r = CliRunner().invoke(app, ["cost", "ask", "크리에이트 요금제면 한 달에 얼마야?"])
+    assert r.exit_code == 2 and "토큰 수" in r.output
     r = CliRunner().invoke(app, ["cost", "check"])
     assert r.exit_code == 1 and "1163억원" in r.output
