@@ -9,6 +9,7 @@ leaves documents that the next run sees as out of date and rewrites, ending iden
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -26,14 +27,40 @@ from .store import Store
 from .types import FileFailure, IngestReport, SourceDoc
 
 Progress = Callable[[int, int, str], None]
-CHUNKER_VERSION = 3  # bump when chunking changes, so the next ingest re-chunks every document
+CHUNKER_VERSION = 4  # bump when chunking changes, so the next ingest re-chunks every document
 
 
-def context_text(settings: Settings, title: str, text: str) -> str:
-    """What the encoder and BM25 see: the chunk, headed by its document's title (a contextual header)."""
+def context_text(settings: Settings, title: str, text: str, notes: str = "") -> str:
+    """What the encoder and BM25 see: the chunk, headed by its document's title (a contextual header), and for
+    a chunk of footnotes the body sentences that cite them."""
     if settings.title_in_chunks and title:
-        return f"{title.replace('_', ' ')}\n{text}"
-    return text
+        text = f"{title.replace('_', ' ')}\n{text}"
+    return f"{text}\n{notes}" if notes else text
+
+
+_NOTE_DEF = re.compile(r"^[ \t]*(?:[•*-][ \t]*)?\[(\d{1,3})\]", re.M)
+_NOTE_REF = re.compile(r"\[(\d{1,3})\]")
+
+
+def footnote_context(doc_text: str, chunk_text: str, limit: int = 600) -> str:
+    """For a chunk holding footnote definitions ("• [20] A Zeng et al., GLM-130B ..."), the sentences of the
+    document that cite those notes: a question about the cited fact then finds the note that names it."""
+    numbers = _NOTE_DEF.findall(chunk_text)
+    if not numbers:
+        return ""
+    defs = {m.start() for m in _NOTE_DEF.finditer(doc_text)}
+    out: list[str] = []
+    for n in numbers:
+        for m in _NOTE_REF.finditer(doc_text):
+            if m.group(1) != n or any(abs(m.start() - d) < 8 for d in defs):
+                continue  # the definition itself, not a citation
+            line_start = doc_text.rfind("\n", 0, m.start()) + 1
+            dot = doc_text.rfind(". ", line_start, m.start())
+            sent_start = dot + 2 if dot >= 0 else line_start
+            sentence = doc_text[sent_start:m.end()].strip()
+            if sentence and sentence not in out:
+                out.append(sentence)
+    return " ".join(out)[:limit]
 
 
 def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]]:
@@ -158,7 +185,7 @@ class Indexer:
 
         def flush() -> None:
             nonlocal done
-            texts = [self._context(doc, c.text) for doc, chs in batch for c in chs]
+            texts = [self._context(doc, c.text) for doc, chs in batch for c in chs]  # title + notes
             if not texts:
                 return
             vecs = self.encoder.encode_passages(texts)
@@ -195,7 +222,7 @@ class Indexer:
         flush()
 
     def _context(self, doc: SourceDoc, text: str) -> str:
-        return context_text(self.settings, doc.title, text)
+        return context_text(self.settings, doc.title, text, footnote_context(doc.text, text))
 
     def _index_hash(self, doc: SourceDoc) -> str:
         """The document's hash plus everything that shapes its chunks: a change to either re-indexes it."""

@@ -44,3 +44,16 @@ def test_chunk_ids_are_deterministic():
     doc = SourceDoc(doc_id="abc", text=TEXT, title="t", source="s", path="", content_hash="h")
     assert [c.chunk_id for c in chunk_document(doc, 60, 1)] == [c.chunk_id for c in chunk_document(doc, 60, 1)]
     assert chunk_document(doc, 60, 1)[0].chunk_id == "abc:00000"
+
+
+def test_footnote_chunks_carry_the_sentences_that_cite_them():
+    from bot.indexing import footnote_context
+
+    doc = ("중국은 자체 반도체만으로 훈련했다는 거대 언어 모델을 공개했다.[20] 다른 문장이다.\n"
+           "주석이 없는 문단.[3]은 여기.\n\n"
+           "• [3] 어떤 논문\n• [20] A Zeng et al., \"GLM-130B: An Open Bilingual Pre-trained Model\" (2022)\n")
+    notes_chunk = doc[doc.index("• [3]"):]
+    ctx = footnote_context(doc, notes_chunk)
+    assert "중국은 자체 반도체만으로 훈련했다는 거대 언어 모델을 공개했다.[20]" in ctx
+    assert "다른 문장이다" not in ctx
+    assert footnote_context(doc, "본문 문장이다.[20] 계속") == ""  # body chunks are left alone
