@@ -7,13 +7,13 @@ Indexes live under `work` and are reused by later runs (ingestion is incremental
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from .api import KnowledgeBase
 from .bm25 import BM25
 from .config import Settings
 from .embeddings import Encoder
-from .indexing import context_text
+from .indexing import context_text, footnote_context
 from .korean import bm25_terms_batch, kiwi, morphemes_batch
 from .retrieval import rrf, score_fusion
 from .types import SourceDoc
@@ -45,13 +45,9 @@ def load_korquad(path: Path) -> tuple[list[SourceDoc], list[tuple[str, str]]]:
                 doc_id = f"kq{len(by_text):04d}"
                 by_text[ctx] = doc_id
                 docs.append(SourceDoc(doc_id=doc_id, text=ctx, title=art["title"], source=f"korquad:{doc_id}",
-                                      path="", content_hash=str(hash(ctx) & 0xFFFFFFFFFFFF)))
+                                      path="", content_hash=hashlib.sha256(ctx.encode()).hexdigest()))
             for qa in para["qas"]:
                 questions.append((qa["question"], by_text[ctx]))
-    # a stable content hash (Python's str hash is salted per process)
-    import hashlib
-
-    docs = [replace(d, content_hash=hashlib.sha256(d.text.encode()).hexdigest()) for d in docs]
     return docs, questions
 
 
@@ -287,8 +283,10 @@ def performance(settings: Settings, encoder: Encoder, kb_kq: KnowledgeBase, docs
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         kb_tmp = _open(settings, Path(tmp), encoder)
         rep = kb_tmp.ingest_documents(subset)
-        # the exact strings the pipeline encoded (title header + chunk)
-        texts = [context_text(settings, c.metadata["title"], c.text)
+        # the exact strings the pipeline encoded (title header + chunk + cited-note sentences)
+        doc_text = {d.doc_id: d.text for d in subset}
+        texts = [context_text(settings, c.metadata["title"], c.text,
+                              footnote_context(doc_text[c.metadata["doc_id"]], c.text))
                  for c in kb_tmp.store.iter_all(include_documents=True)]
     t = time.perf_counter()
     encoder.encode_passages(texts)
