@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal  # Literal: the tools' typed arguments (resolved from this module's globals)
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -28,3 +28,57 @@ class KnowledgeBaseRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [hit_to_document(h) for h in self.kb.search(query, k=self.k)]
+
+
+def cost_tools() -> list:
+    """The cost tool's functions as LangChain tools with typed arguments, for a tool-calling chat model.
+
+    Each returns a plain dict (value, unit, formula, assumptions, sources with document and quote), so the
+    arithmetic is always Python's and the model only chooses the function and reads numbers off the question.
+    """
+    from langchain_core.tools import StructuredTool
+
+    from . import cost
+
+    def as_dict(r: cost.CostResult) -> dict:
+        return {"value": r.value, "unit": r.unit, "formula": r.formula, "assumptions": list(r.assumptions),
+                "sources": [{"doc": c.doc, "quote": c.quote} for c in r.sources]}
+
+    def plan_cost(plan: Literal["explore", "create", "build"], monthly_tokens: float) -> dict:
+        """Monthly USD price of a 2020 GPT-3 plan for a number of tokens per month."""
+        return as_dict(cost.plan_monthly_cost(plan, monthly_tokens))
+
+    def cheapest_plan(monthly_tokens: float) -> dict:
+        """The cheapest 2020 GPT-3 plan for a number of tokens per month."""
+        return as_dict(cost.cheapest_plan(monthly_tokens))
+
+    def plan_break_even(plan_a: Literal["create", "build"] = "create",
+                        plan_b: Literal["create", "build"] = "build") -> dict:
+        """Monthly tokens above which plan_b costs less than plan_a."""
+        return as_dict(cost.break_even(plan_a, plan_b))
+
+    def davinci_cost(tokens: float) -> dict:
+        """USD for a number of tokens on GPT-3 Davinci ($0.06 per 1K tokens)."""
+        return as_dict(cost.davinci_cost(tokens))
+
+    def model_memory(parameters: float, precision: Literal["fp32", "fp16", "bf16", "int8", "int4"] = "fp16",
+                     training: bool = False) -> dict:
+        """GB of memory for a model's weights (or mixed-precision Adam training state)."""
+        return as_dict(cost.model_memory(parameters, precision, training))
+
+    def gpus_needed(memory_gb: float, gpu: Literal["V100-16GB", "V100-32GB", "A100-40GB", "A100-80GB",
+                                                   "H100-80GB", "H100-NVL"]) -> dict:
+        """How many GPUs of a kind hold `memory_gb` (and their price where the corpus gives one)."""
+        return as_dict(cost.gpus_needed(memory_gb, gpu))
+
+    def training_flops(parameters: float, tokens: float) -> dict:
+        """Training compute 6 x parameters x tokens, in FLOP."""
+        return as_dict(cost.training_flops(parameters, tokens))
+
+    def node_energy(node: Literal["A100", "H100"], nodes: float, hours: float) -> dict:
+        """kWh used by 8-GPU nodes running for a number of hours."""
+        return as_dict(cost.energy(node, nodes, hours))
+
+    fns = [plan_cost, cheapest_plan, plan_break_even, davinci_cost, model_memory, gpus_needed, training_flops,
+           node_energy]
+    return [StructuredTool.from_function(f, handle_tool_error=True) for f in fns]

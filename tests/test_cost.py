@@ -110,3 +110,20 @@ def test_cost_cli():
     assert r.exit_code == 2 and "토큰 수" in r.output
     r = CliRunner().invoke(app, ["cost", "check"])
     assert r.exit_code == 1 and "1163억원" in r.output
+
+
+def test_cost_functions_as_typed_langchain_tools():
+    from bot.chain import cost_tools
+
+    tools = {t.name: t for t in cost_tools()}
+    assert set(tools) >= {"plan_cost", "model_memory", "gpus_needed", "training_flops", "node_energy"}
+    schema = tools["model_memory"].args
+    assert schema["parameters"]["type"] == "number" and "fp16" in str(schema["precision"])
+    assert tools["plan_cost"].invoke({"plan": "build", "monthly_tokens": 12e6})["value"] == 520
+    r = tools["gpus_needed"].invoke({"memory_gb": 350, "gpu": "H100-80GB"})
+    assert r["value"] == 5 and r["sources"][0]["doc"] == "003_3c76cf2e7998de64.md"
+    assert tools["training_flops"].invoke({"parameters": 175e9, "tokens": 300e9})["value"] == pytest.approx(3.15e23)
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        tools["gpus_needed"].invoke({"memory_gb": 350, "gpu": "TPU"})  # not one of the typed choices
