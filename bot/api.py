@@ -8,8 +8,9 @@ from pathlib import Path
 from .config import Settings
 from .embeddings import Encoder
 from .errors import NotIndexedError
-from .indexing import Indexer, Progress
-from .retrieval import HybridRetriever
+from .extractive import NOTE_REF
+from .indexing import Indexer, Progress, note_definition
+from .retrieval import HybridRetriever, hit_from
 from .store import Store
 from .types import Answer, Citation, Hit, IngestReport, SourceDoc
 
@@ -101,8 +102,6 @@ class KnowledgeBase:
         return self._stats
 
     def _chunk_with(self, text: str, doc_id: str | None = None, source_suffix: str | None = None):
-        from .retrieval import hit_from
-
         for c in self.retriever.sparse_index.chunks:
             m = c.metadata
             if doc_id and m.get("doc_id") != doc_id:
@@ -117,19 +116,11 @@ class KnowledgeBase:
 
     def _resolve_notes(self, hit: Hit, quote: str) -> list[tuple[Hit, str, int, int]]:
         """Footnotes cited in the quote ("...공개했다.[20]"): the note's line, in whichever chunk holds it."""
-        from .extractive import NOTE_REF
-
         out = []
         for n in dict.fromkeys(NOTE_REF.findall(quote)):
             for c in self.retriever.sparse_index.chunks:
-                if c.metadata.get("doc_id") != hit.doc_id:
-                    continue
-                import re
-
-                m = re.search(rf"^[ \t]*(?:[•*-][ \t]*)?\[{n}\][^\n]*", c.text, re.M)
+                m = note_definition(c.text, n) if c.metadata.get("doc_id") == hit.doc_id else None
                 if m:
-                    from .retrieval import hit_from
-
                     h = hit_from(c, 1.0)
                     line = m.group(0).strip()
                     start = h.start + c.text.index(line)

@@ -42,6 +42,11 @@ _NOTE_DEF = re.compile(r"^[ \t]*(?:[•*-][ \t]*)?\[(\d{1,3})\]", re.M)
 _NOTE_REF = re.compile(r"\[(\d{1,3})\]")
 
 
+def note_definition(text: str, number: str) -> re.Match | None:
+    """The line defining footnote `number` ("• [20] A Zeng et al., ...") in `text`, if any."""
+    return re.search(rf"^[ \t]*(?:[•*-][ \t]*)?\[{re.escape(number)}\][^\n]*", text, re.M)
+
+
 def footnote_context(doc_text: str, chunk_text: str, limit: int = 600) -> str:
     """For a chunk holding footnote definitions ("• [20] A Zeng et al., GLM-130B ..."), the sentences of the
     document that cite those notes: a question about the cited fact then finds the note that names it."""
