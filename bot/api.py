@@ -8,8 +8,7 @@ from pathlib import Path
 from .config import Settings
 from .embeddings import Encoder
 from .errors import NotIndexedError
-from .extractive import NOTE_REF
-from .indexing import Indexer, Progress, note_definition
+from .indexing import NOTE_REF, Indexer, Progress, note_definition
 from .retrieval import HybridRetriever, hit_from
 from .store import Store
 from .types import Answer, Citation, Hit, IngestReport, SourceDoc
@@ -101,12 +100,10 @@ class KnowledgeBase:
             self._stats_revision = index.revision
         return self._stats
 
-    def _chunk_with(self, text: str, doc_id: str | None = None, source_suffix: str | None = None):
+    def _chunk_with(self, text: str, source_suffix: str):
+        """The first indexed chunk of a document whose source ends with `source_suffix` containing `text`."""
         for c in self.retriever.sparse_index.chunks:
-            m = c.metadata
-            if doc_id and m.get("doc_id") != doc_id:
-                continue
-            if source_suffix and not m.get("source", "").endswith(source_suffix):
+            if not c.metadata.get("source", "").endswith(source_suffix):
                 continue
             i = c.text.find(text)
             if i >= 0:
@@ -135,7 +132,7 @@ class KnowledgeBase:
         lines = [f"{fmt(result.value)} {result.unit}", f"계산: {result.formula}"]
         lines += [f"가정: {a}" for a in result.assumptions]
         for c in result.sources:
-            found = self._chunk_with(c.quote, source_suffix=c.doc)
+            found = self._chunk_with(c.quote, c.doc)
             if found is None:
                 continue
             hit, start = found

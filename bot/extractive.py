@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .korean import kiwi, morphemes, sentence_spans
+from .korean import morphemes, sentence_spans, tagged
 from .types import Hit
 
 MIN_COVERAGE = 0.25
@@ -26,7 +26,6 @@ ANSWER_TYPES = [
     (re.compile(r"몇\s?(개|장|대|명|가지|비트)"), re.compile(r"\d\s?[만억천]?\s?(개|장|대|명|가지|비트)")),
     (re.compile(r"수는|몇"), re.compile(r"\d")),
 ]
-NOTE_REF = re.compile(r"\[(\d{1,3})\]")
 # Question words never appear in the answer; they must not count as uncovered terms.
 QUESTION_WORDS = {"얼마", "얼마나", "몇", "무엇", "뭐", "무슨", "누구", "언제", "어디", "어느", "어떤", "어떻", "왜"}
 
@@ -64,8 +63,8 @@ class CorpusStats:
 
     def unknown_names(self, question: str) -> list[str]:
         """Proper nouns and foreign words of the question that occur nowhere in the corpus."""
-        return [t.form for t in kiwi().tokenize(question)
-                if t.tag in ("NNP", "SL") and len(t.form) >= 2 and t.form.lower() not in self.blob]
+        return [form for form, tag in tagged(question)
+                if tag in ("NNP", "SL") and len(form) >= 2 and form.lower() not in self.blob]
 
 
 def pick(question: str, hits: list[Hit], stats: CorpusStats, max_sentences: int = 2) -> Picked | None:

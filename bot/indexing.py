@@ -38,13 +38,14 @@ def context_text(settings: Settings, title: str, text: str, notes: str = "") -> 
     return f"{text}\n{notes}" if notes else text
 
 
-_NOTE_DEF = re.compile(r"^[ \t]*(?:[•*-][ \t]*)?\[(\d{1,3})\]", re.M)
-_NOTE_REF = re.compile(r"\[(\d{1,3})\]")
+_NOTE_START = r"^[ \t]*(?:[•*-][ \t]*)?"  # a footnote definition opens its line: "• [20] ..." or "[20] ..."
+_NOTE_DEF = re.compile(_NOTE_START + r"\[(\d{1,3})\]", re.M)
+NOTE_REF = re.compile(r"\[(\d{1,3})\]")
 
 
 def note_definition(text: str, number: str) -> re.Match | None:
     """The line defining footnote `number` ("• [20] A Zeng et al., ...") in `text`, if any."""
-    return re.search(rf"^[ \t]*(?:[•*-][ \t]*)?\[{re.escape(number)}\][^\n]*", text, re.M)
+    return re.search(_NOTE_START + rf"\[{re.escape(number)}\][^\n]*", text, re.M)
 
 
 def footnote_context(doc_text: str, chunk_text: str, limit: int = 600) -> str:
@@ -56,7 +57,7 @@ def footnote_context(doc_text: str, chunk_text: str, limit: int = 600) -> str:
     defs = {m.start() for m in _NOTE_DEF.finditer(doc_text)}
     out: list[str] = []
     for n in numbers:
-        for m in _NOTE_REF.finditer(doc_text):
+        for m in NOTE_REF.finditer(doc_text):
             if m.group(1) != n or any(abs(m.start() - d) < 8 for d in defs):
                 continue  # the definition itself, not a citation
             line_start = doc_text.rfind("\n", 0, m.start()) + 1

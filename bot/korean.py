@@ -88,6 +88,14 @@ def morphemes(text: str) -> list[str]:
     return [t.form.lower() for t in toks if t.tag in _KEEP]
 
 
+def tagged(text: str) -> list[tuple[str, str]]:
+    """(form, part-of-speech tag) of every morpheme of `text`."""
+    k = kiwi()
+    with _lock:
+        toks = k.tokenize(text)
+    return [(t.form, t.tag) for t in toks]
+
+
 def morphemes_batch(texts: list[str]) -> list[list[str]]:
     k = kiwi()
     with _lock:
