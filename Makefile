@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q --upgrade pip
 	# torch first and pinned: this is the CPU wheel; anything else pulls a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -r requirements.lock
+	# llama-cpp-python (local backend) is built from source once (~6 min on 2 cores); pip caches the wheel.
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .config import Settings
@@ -13,7 +15,8 @@ from .retrieval import HybridRetriever, hit_from
 from .store import Store
 from .types import Answer, Citation, Hit, IngestReport, SourceDoc
 
-NO_ANSWER = "제공된 문서에서 이 질문의 답을 찾지 못했습니다."
+log = logging.getLogger(__name__)
+UNVERIFIED = "⚠ 이 답변은 문서를 인용하지 않아 근거가 확인되지 않았습니다."
 
 
 class KnowledgeBase:
@@ -27,6 +30,8 @@ class KnowledgeBase:
         self.retriever = HybridRetriever(settings, store, encoder)
         self._stats = None
         self._stats_revision = None
+        self._llm = None
+        self._llm_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, store: Store | None = None,
@@ -58,29 +63,175 @@ class KnowledgeBase:
         return self.retriever.search(query, k=k, mode=mode)
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
-        """Answer `question` from the corpus with numbered citations, or compute it with the cost tool.
+        """Answer `question` from the corpus with verified `[n]` citations, or compute it with the cost tool.
 
-        This session's backend is extractive (no generator); `history` is accepted for the API's shape and not
-        used yet.
+        `history` is the conversation so far as (role, text) pairs, role "user" or "assistant"; follow-ups are
+        rewritten into standalone questions before retrieval. The backend is `settings.backend`.
         """
-        from .costq import NeedsInput, route
-        from .extractive import MIN_COVERAGE, pick
+        for event in self._answer(question, history, stream=False):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("the answer pipeline ended without an Answer")  # pragma: no cover
+
+    def stream(self, question: str, history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
+        """Like `ask`, incrementally: text pieces (str) as they are generated, then the final `Answer`.
+
+        The final Answer's text is authoritative (invented citations removed, notices added): show it in place of
+        the streamed pieces.
+        """
+        yield from self._answer(question, history, stream=True)
+
+    def chat_model(self):
+        """The configured backend's LangChain chat model (None for extractive), loaded once per process."""
+        with self._llm_lock:
+            if self._llm is None and self.settings.backend != "extractive":
+                from .llm import make_chat_model
+
+                self._llm = make_chat_model(self.settings)
+            return self._llm
+
+    @property
+    def backend(self) -> str:
+        from .llm import describe
+
+        return describe(self.settings)
+
+    def _answer(self, question: str, history, stream: bool) -> Iterator[str | Answer]:
+        from .llm import service_failure
 
         q = self.retriever.clean_query(question)
         if self.store.count() == 0:
             raise NotIndexedError()
+        if self.settings.backend == "extractive":
+            answer = self._extractive(q, history)
+            yield answer.text
+            yield answer
+            return
+        llm = self.chat_model()
+        try:
+            yield from self._generative(q, history, llm, stream)
+        except Exception as e:  # the service failing is not the user's problem: answer without it
+            reason = service_failure(e)
+            if reason is None:
+                raise
+            log.warning("%s failed (%s); answering extractively", self.backend, reason)
+            answer = self._extractive(q, history)
+            answer.notice = f"⚠ {self.backend} 응답 실패({reason}): 문서에서 뽑은 문장으로 대신 답합니다."
+            answer.text = f"{answer.notice}\n{answer.text}"
+            yield answer.text
+            yield answer
+
+    def _generative(self, q: str, history, llm, stream: bool) -> Iterator[str | Answer]:
+        from .chain import answer_chain, answer_prompt, condense_chain, cost_tools, history_messages, prompt_inputs
+        from .costq import NeedsInput, route
+
+        tools = self.settings.backend == "openai"
+        if not tools:  # the local model cannot call tools reliably: route numeric questions deterministically
+            routed = route(q)
+            if routed is not None:
+                answer = (Answer(text=routed.message, status="needs_input", backend=self.backend)
+                          if isinstance(routed, NeedsInput) else self._calculated(routed))
+                yield answer.text
+                yield answer
+                return
+        standalone = q
+        if history_messages(history):
+            standalone = condense_chain(llm).invoke({"question": q, "history": history}) or q
+            standalone = self.retriever.clean_query(standalone)
+        hits = self.search(standalone, k=self.settings.answer_chunks)
+        chain = answer_chain(llm, tools=cost_tools() if tools else None)
+        inputs = {"question": q, "hits": hits, "history": history}
+        budget = getattr(llm, "prompt_budget", None)
+        if budget:  # a small local context: drop the lowest-ranked chunks until the prompt fits
+            def size() -> int:
+                return llm.prompt_tokens(answer_prompt().invoke(prompt_inputs(inputs)).to_messages())
+
+            while len(inputs["hits"]) > 1 and size() > budget:
+                inputs["hits"] = inputs["hits"][:-1]
+            hits = inputs["hits"]
+        if stream:
+            message = None
+            for chunk in chain.stream(inputs):
+                message = chunk if message is None else message + chunk
+                if chunk.text and not message.tool_call_chunks:
+                    yield chunk.text
+        else:
+            message = chain.invoke(inputs)
+        if message is not None and message.tool_calls:
+            answer = self._tool_answer(q, message.tool_calls[0])
+        else:
+            answer = self._grounded(message.text if message is not None else "", hits)
+        answer.standalone = standalone
+        if not stream or answer.status != "answered":
+            yield answer.text
+        yield answer
+
+    def _tool_answer(self, q: str, call: dict) -> Answer:
+        """Run the cost tool the model chose, with Python's arithmetic; bad arguments fall back to the parser."""
+        from pydantic import ValidationError
+
+        from .chain import cost_tools
+        from .cost import CostInputError
+        from .costq import NeedsInput, route
+
+        tools = {t.name: t for t in cost_tools(raw=True)}
+        try:
+            if call["name"] not in tools:
+                raise CostInputError(f"unknown tool {call['name']!r}")
+            return self._calculated(tools[call["name"]].invoke(call["args"]))
+        except (CostInputError, ValidationError) as e:
+            log.info("tool call %s rejected: %s", call.get("name"), e)
+            routed = route(q)
+            if routed is not None and not isinstance(routed, NeedsInput):
+                return self._calculated(routed)
+            message = routed.message if isinstance(routed, NeedsInput) else (
+                "계산에 필요한 값을 질문에서 찾지 못했습니다. 토큰 수, 파라미터 수, 정밀도, GPU 종류처럼 "
+                "필요한 값을 숫자로 적어 다시 물어 주세요.")
+            return Answer(text=message, status="needs_input", backend=self.backend)
+
+    def _grounded(self, text: str, hits: list[Hit]) -> Answer:
+        """A generated answer with its citations checked; refusals and uncited answers are marked as such."""
+        from .chain import NO_ANSWER
+        from .citations import check
+
+        if not text.strip() or NO_ANSWER[:12] in text or "NO_ANSWER" in text:
+            return self._no_answer(hits)
+        checked = check(text, hits)
+        if not checked.citations:
+            return Answer(text=f"{UNVERIFIED}\n{checked.text}", status="unverified", related=hits[:3],
+                          backend=self.backend, removed_citations=len(checked.removed))
+        return Answer(text=checked.text, status="answered", citations=checked.citations, related=hits,
+                      backend=self.backend, removed_citations=len(checked.removed))
+
+    def _no_answer(self, hits: list[Hit]) -> Answer:
+        from .chain import NO_ANSWER
+
+        related = "\n".join(f"- {h.title} ({h.published or '날짜 없음'})" for h in hits[:3])
+        return Answer(text=f"{NO_ANSWER}\n관련 있을 수 있는 문서:\n{related}", status="no_answer", related=hits[:3],
+                      backend=self.backend)
+
+    def _extractive(self, q: str, history) -> Answer:
+        from .chain import history_messages
+        from .costq import NeedsInput, route
+        from .extractive import MIN_COVERAGE, pick
+        from .korean import morphemes
+
         routed = route(q)
         if isinstance(routed, NeedsInput):
             return Answer(text=routed.message, status="needs_input")
         if routed is not None:
-            return self._calculated(routed)
-        hits = self.search(q, k=5)
+            return self._calculated(routed, backend="extractive")
+        standalone = q
+        previous = [t for r, t in history_messages(history) if r == "human"]
+        if previous and len(morphemes(q)) <= 3:  # a short follow-up ("빌드는?") borrows the last question's topic
+            standalone = f"{previous[-1]} {q}"
+        hits = self.search(standalone, k=5)
         stats = self._corpus_stats()
-        picked = pick(q, hits, stats)
+        picked = pick(standalone, hits, stats)
         if stats.unknown_names(q) or picked is None or picked.coverage < MIN_COVERAGE:
-            related = "\n".join(f"- {h.title} ({h.published or '날짜 없음'})" for h in hits[:3])
-            return Answer(text=f"{NO_ANSWER}\n관련 있을 수 있는 문서:\n{related}", status="no_answer",
-                          related=hits[:3])
+            answer = self._no_answer(hits)
+            answer.backend = "extractive"
+            return answer
         hit = hits[picked.hit_index]
         quote = hit.text[picked.start:picked.end]
         citations = [Citation(1, hit, quote, hit.start + picked.start, hit.start + picked.end)]
@@ -88,7 +239,7 @@ class KnowledgeBase:
         for note in self._resolve_notes(hit, quote):
             citations.append(Citation(len(citations) + 1, *note))
             text += f"\n주석: {note[1]} [{len(citations)}]"
-        return Answer(text=text, status="answered", citations=citations, related=hits)
+        return Answer(text=text, status="answered", citations=citations, related=hits, standalone=standalone)
 
     def _corpus_stats(self):
         from .extractive import CorpusStats
@@ -125,7 +276,7 @@ class KnowledgeBase:
                     break
         return out
 
-    def _calculated(self, result) -> Answer:
+    def _calculated(self, result, backend: str | None = None) -> Answer:
         from .cost import fmt
 
         citations: list[Citation] = []
@@ -138,7 +289,8 @@ class KnowledgeBase:
             hit, start = found
             citations.append(Citation(len(citations) + 1, hit, c.quote, start, start + len(c.quote)))
             lines.append(f"근거: \"{c.quote}\" [{len(citations)}]")
-        return Answer(text="\n".join(lines), status="calculated", citations=citations, result=result)
+        return Answer(text="\n".join(lines), status="calculated", citations=citations, result=result,
+                      backend=backend or self.backend)
 
     def as_retriever(self, k: int = 5):
         """A LangChain `BaseRetriever` over this knowledge base."""

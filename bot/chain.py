@@ -1,4 +1,4 @@
-"""LangChain wiring: the knowledge base as a LangChain retriever."""
+"""LangChain wiring: the knowledge base as a retriever, the answer and follow-up chains (LCEL), the cost tools."""
 
 from __future__ import annotations
 
@@ -10,6 +10,76 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .types import Hit
+
+NO_ANSWER = "제공된 문서에서 이 질문의 답을 찾지 못했습니다."
+
+
+def prompt_text(name: str) -> str:
+    from importlib import resources
+
+    return resources.files("bot").joinpath(f"prompts/{name}").read_text(encoding="utf-8")
+
+
+def _attr(value: str | None) -> str:
+    return (value or "").replace('"', "'").replace("<", "(").replace(">", ")")
+
+
+def format_context(hits: list[Hit]) -> str:
+    """The retrieved chunks numbered [1]..[k] with title, publisher and date, as data the model must not obey.
+
+    A chunk cannot close its own <document> element: angle brackets inside it are replaced.
+    """
+    blocks = []
+    for i, h in enumerate(hits, 1):
+        body = h.text.replace("<", "‹").replace(">", "›")
+        blocks.append(f'<document number="{i}" title="{_attr(h.title)}" publisher="{_attr(h.publisher)}" '
+                      f'date="{_attr(h.published)}">\n{body}\n</document>')
+    return "\n".join(blocks)
+
+
+def history_messages(history: list[tuple[str, str]] | None) -> list[tuple[str, str]]:
+    """(role, text) pairs with the roles LangChain prompts accept (user -> human, assistant -> ai)."""
+    roles = {"user": "human", "human": "human", "assistant": "ai", "ai": "ai", "bot": "ai"}
+    return [(roles.get(r, "human"), t) for r, t in history or [] if t and t.strip()]
+
+
+def answer_prompt():
+    """System rules, the conversation, then the numbered documents and the question."""
+    from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+
+    return ChatPromptTemplate.from_messages([
+        ("system", prompt_text("system.md")),
+        MessagesPlaceholder("history"),
+        ("human", prompt_text("answer.md")),
+    ])
+
+
+def prompt_inputs(x: dict) -> dict:
+    """{question, hits, history} -> the prompt's variables."""
+    return {"question": x["question"], "context": format_context(x["hits"]),
+            "history": history_messages(x.get("history"))}
+
+
+def answer_chain(llm, tools: list | None = None):
+    """LCEL: {question, hits, history} -> prompt with numbered documents -> chat model -> AIMessage."""
+    from langchain_core.runnables import RunnableLambda
+
+    model = llm.bind_tools(tools) if tools else llm
+    return RunnableLambda(prompt_inputs) | answer_prompt() | model
+
+
+def condense_chain(llm):
+    """LCEL: {question, history} -> a standalone question for retrieval."""
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+
+    def transcript(x: dict) -> str:
+        names = {"human": "사용자", "ai": "도우미"}
+        return "\n".join(f"{names[r]}: {t}" for r, t in history_messages(x["history"])[-6:])
+
+    prompt = ChatPromptTemplate.from_messages([("human", prompt_text("condense.md"))])
+    return ({"history": transcript, "question": lambda x: x["question"]} | prompt | llm | StrOutputParser()
+            | (lambda s: s.strip().splitlines()[0].strip() if s.strip() else ""))
 
 
 def hit_to_document(hit: Hit) -> Document:
@@ -30,17 +100,20 @@ class KnowledgeBaseRetriever(BaseRetriever):
         return [hit_to_document(h) for h in self.kb.search(query, k=self.k)]
 
 
-def cost_tools() -> list:
+def cost_tools(raw: bool = False) -> list:
     """The cost tool's functions as LangChain tools with typed arguments, for a tool-calling chat model.
 
     Each returns a plain dict (value, unit, formula, assumptions, sources with document and quote), so the
     arithmetic is always Python's and the model only chooses the function and reads numbers off the question.
+    With `raw`, the same tools return the `CostResult` itself (what `kb.ask` runs the model's calls with).
     """
     from langchain_core.tools import StructuredTool
 
     from . import cost
 
-    def as_dict(r: cost.CostResult) -> dict:
+    def as_dict(r: cost.CostResult) -> dict | cost.CostResult:
+        if raw:
+            return r
         return {"value": r.value, "unit": r.unit, "formula": r.formula, "assumptions": list(r.assumptions),
                 "sources": [{"doc": c.doc, "quote": c.quote} for c in r.sources]}
 

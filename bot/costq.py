@@ -103,7 +103,11 @@ def _route(q: str, low: str) -> cost.CostResult | NeedsInput | None:
         return cost.break_even(a, b)
     if plans or ("요금제" in q and tokens is not None):
         if tokens is None:
-            return NeedsInput("한 달에 쓸 토큰 수를 알려 주세요 (예: 월 500만 토큰).", ("tokens",))
+            # "크리에이트 요금제면 한 달에 얼마야?" is a usage scenario missing its volume; "크리에이트 요금제는
+            # 얼마야?" asks the plan's price, which the articles state: leave it to retrieval.
+            if re.search(r"쓰면|쓸 때|사용하면|요금제면|요금제로|토큰", q):
+                return NeedsInput("한 달에 쓸 토큰 수를 알려 주세요 (예: 월 500만 토큰).", ("tokens",))
+            return None
         if len(plans) == 1:
             return cost.plan_monthly_cost(plans[0], tokens)
         return cost.cheapest_plan(tokens)

@@ -87,7 +87,12 @@ class Citation:
 
 @dataclass
 class Answer:
-    """An answer. status: answered | no_answer | calculated | needs_input (a calculation lacking an input)."""
+    """An answer.
+
+    status: answered (cites verified chunks) | no_answer (the corpus does not hold it; `related` lists the nearest
+    sources) | calculated (the cost tool; `result` holds the CostResult) | needs_input (a calculation lacking an
+    input; the text asks for it) | unverified (generated text that cites no shown chunk: not presented as grounded).
+    """
 
     text: str
     status: str
@@ -95,3 +100,6 @@ class Answer:
     related: list[Hit] = field(default_factory=list)
     backend: str = "extractive"
     result: object | None = None  # the cost tool's CostResult for status == "calculated"
+    notice: str | None = None  # e.g. the generator failed and this is the extractive fallback
+    removed_citations: int = 0  # citation numbers the generator invented (removed from the text)
+    standalone: str | None = None  # the question as searched (follow-ups rewritten)

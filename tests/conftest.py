@@ -22,9 +22,9 @@ DEV = SHARED / "eval" / "dev.jsonl"
 
 @pytest.fixture(autouse=True)
 def _no_kbot_env(monkeypatch):
-    """Tests never read the developer's KBOT_* variables or .env file."""
+    """Tests never read the developer's KBOT_*, OPENAI_* or SLACK_* variables or .env file."""
     for key in list(os.environ):
-        if key.startswith("KBOT_"):
+        if key.startswith(("KBOT_", "OPENAI_", "SLACK_")):
             monkeypatch.delenv(key)
 
 

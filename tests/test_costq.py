@@ -50,3 +50,8 @@ def test_missing_inputs_are_asked_for(question, missing):
 def test_defaulted_precision_is_stated():
     r = route("70B 모델 메모리는 몇 GB?")
     assert r.value == 140 and any("fp16" in a and "가정" in a for a in r.assumptions)
+
+
+def test_plan_price_question_is_left_to_retrieval_but_a_usage_scenario_asks_for_volume():
+    assert route("크리에이트 요금제는 얼마야?") is None
+    assert isinstance(route("크리에이트 요금제로 쓰면 한 달에 얼마야?"), NeedsInput)

@@ -1,0 +1,181 @@
+"""Chat models: OpenAI (or any OpenAI-compatible server) and an in-process GGUF model via llama-cpp-python.
+
+Both are LangChain chat models, so the chain in `bot/chain.py` treats them alike. The extractive backend has no
+model: `make_chat_model` returns None for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+from .config import Settings
+from .errors import ConfigError, KbotError
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+
+
+def describe(settings: Settings) -> str:
+    """Who answers, for status lines: 'openai:gpt-4o-mini', 'local:qwen.gguf' or 'extractive'."""
+    backend = settings.backend
+    if backend == "openai":
+        return f"openai:{settings.openai_model}"
+    if backend == "local":
+        return f"local:{Path(settings.local_model).name if settings.local_model else '?'}"
+    return "extractive"
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel | None:
+    """The chat model of the configured backend (None for extractive). Raises ConfigError with the fix."""
+    backend = settings.backend
+    if backend == "openai":
+        return _openai(settings)
+    if backend == "local":
+        return LlamaCppChat.from_settings(settings)
+    return None
+
+
+def _openai(settings: Settings) -> BaseChatModel:
+    if not settings.openai_api_key and not settings.openai_base_url:
+        raise ConfigError("No OpenAI key: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server), "
+                          "or KBOT_LLM=local / KBOT_LLM=extractive.")
+    from langchain_openai import ChatOpenAI
+
+    # Compatible servers (Ollama, llama.cpp) need no key, but the client insists on one.
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "no-key"
+    return ChatOpenAI(model=settings.openai_model, api_key=key, base_url=settings.openai_base_url,
+                      timeout=settings.llm_timeout, max_retries=settings.llm_max_retries,
+                      temperature=settings.temperature, max_completion_tokens=settings.max_answer_tokens,
+                      use_responses_api=False, stream_usage=False)
+
+
+def service_failure(exc: BaseException) -> str | None:
+    """A one-line, secret-free reason when `exc` is the OpenAI service failing; None for anything else."""
+    try:
+        import openai
+    except ImportError:  # pragma: no cover - openai ships with the base install
+        return None
+    if isinstance(exc, openai.APITimeoutError):
+        return "시간 초과"
+    if isinstance(exc, openai.AuthenticationError):
+        return "인증 실패(API 키 확인)"
+    if isinstance(exc, openai.RateLimitError):
+        return "요청 한도 초과(429)"
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, openai.APIConnectionError):
+        return "연결 실패"
+    if isinstance(exc, openai.APIError):
+        return "응답 오류"
+    if isinstance(exc, LocalModelError):
+        return str(exc)
+    return None
+
+
+class LocalModelError(KbotError):
+    """The local model failed while generating (the message is short and safe to show)."""
+
+
+class LlamaCppChat(BaseChatModel):
+    """A GGUF model run in-process by llama-cpp-python, as a LangChain chat model (with streaming).
+
+    The model is loaded on first use and shared; llama.cpp contexts are not thread-safe, so calls are serialised.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_path: Path
+    n_ctx: int = 4096
+    n_threads: int = 0
+    max_tokens: int = 400
+    temperature: float = 0.0
+    _llama: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LlamaCppChat:
+        if not settings.local_model:
+            raise ConfigError("No local model: set KBOT_LOCAL_MODEL to a .gguf file (`kbot model qwen` builds one), "
+                              "or KBOT_LLM=extractive.")
+        path = Path(settings.local_model)
+        if not path.is_file():
+            raise ConfigError(f"KBOT_LOCAL_MODEL points to a missing file: {path}. Run `kbot model qwen` or fix "
+                              "the path.")
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError:
+            raise ConfigError("The local backend needs llama-cpp-python: "
+                              "CMAKE_ARGS=\"-DLLAVA_BUILD=OFF\" pip install -e '.[local]' (builds in ~6 min), "
+                              "or KBOT_LLM=extractive.") from None
+        return cls(model_path=path, n_ctx=settings.local_context, n_threads=settings.local_threads,
+                   max_tokens=settings.max_answer_tokens, temperature=settings.temperature)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    def _model(self):
+        if self._llama is None:
+            import os
+
+            from llama_cpp import Llama
+
+            threads = self.n_threads or os.cpu_count() or 1
+            self._llama = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=threads,
+                                n_threads_batch=threads, verbose=False)
+        return self._llama
+
+    def prompt_tokens(self, messages: list[BaseMessage]) -> int:
+        """Tokens the chat-formatted `messages` take (what must fit in n_ctx with the answer)."""
+        model = self._model()
+        text = "".join(f"<|{m['role']}|>\n{m['content']}\n" for m in self._messages(messages))
+        return len(model.tokenize(text.encode("utf-8"), add_bos=True)) + 8 * len(messages)
+
+    @property
+    def prompt_budget(self) -> int:
+        return self.n_ctx - self.max_tokens
+
+    def _messages(self, messages: list[BaseMessage]) -> list[dict]:
+        return [{"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages]
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        with self._lock:
+            try:
+                out = self._model().create_chat_completion(messages=self._messages(messages), stop=stop,
+                                                           max_tokens=self.max_tokens, temperature=self.temperature)
+            except (ValueError, RuntimeError) as e:
+                raise LocalModelError(f"로컬 모델 오류: {str(e)[:120]}") from e
+        text = out["choices"][0]["message"].get("content") or ""
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        with self._lock:
+            try:
+                parts = self._model().create_chat_completion(messages=self._messages(messages), stop=stop,
+                                                             max_tokens=self.max_tokens,
+                                                             temperature=self.temperature, stream=True)
+                first = next(parts, None)  # prompt evaluation happens here: a too-long prompt fails now
+            except (ValueError, RuntimeError) as e:
+                raise LocalModelError(f"로컬 모델 오류: {str(e)[:120]}") from e
+            for part in _chain_first(first, parts):
+                delta = part["choices"][0].get("delta", {}).get("content")
+                if delta:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta, chunk=chunk)
+                    yield chunk
+
+
+def _chain_first(first, rest):
+    if first is not None:
+        yield first
+    yield from rest
