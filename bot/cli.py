@@ -369,6 +369,48 @@ def model_smollm2(folder: FolderOption = None) -> None:
     _assemble("smollm2-135m", folder)
 
 
+@app.command("eval")
+@friendly
+def eval_cmd(questions: Annotated[Path, typer.Argument(help="A .jsonl question file (fact / cost / refuse rows).")],
+             corpus: Annotated[Path | None, typer.Option(help="Ingest this folder into a temporary index first "
+                                                          "(default: evaluate the configured index).")] = None,
+             llm: Annotated[list[str] | None, typer.Option("--llm", help="Backend(s) to evaluate; repeat for "
+                                                           "several (default: the configured one).")] = None,
+             name: Annotated[str | None, typer.Option(help="Report folder name (default: the file's stem).")] = None,
+             out: Annotated[Path, typer.Option(help="Where report folders go.")] = Path("reports")) -> None:
+    """Score the bot on QUESTIONS: retrieval, answers, citations, cost, refusals, latency; write a report."""
+    import tempfile
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .api import KnowledgeBase
+    from .config import load_settings
+    from .evaluate import load_questions, run_eval, write_report
+
+    rows = load_questions(questions)
+    backends = llm or [None]
+    with tempfile.TemporaryDirectory(prefix="kbot-eval-") as tmp:
+        base = load_settings(**({"data_dir": Path(tmp)} if corpus else {}))
+        kb0 = KnowledgeBase.open(base)
+        if corpus:
+            print_report(_progress_ingest(kb0, [corpus], False, False))
+        runs = []
+        for backend in backends:
+            kb = kb0 if backend is None else KnowledgeBase(base.model_copy(update={"llm": backend}), kb0.store,
+                                                           kb0.encoder)
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
+                          transient=True) as bar:
+                task = bar.add_task(f"eval {kb.backend}", total=len(rows))
+                run = run_eval(kb, rows, progress=lambda i, n, qid, t=task: bar.update(t, completed=i))
+            runs.append(run)
+            s = run["summary"]
+            console.print(f"{run['backend']}: " + ", ".join(
+                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                for k, v in s.items() if k not in ("retrieval",) and v is not None), highlight=False)
+    path = write_report(runs, out / (name or questions.stem), f"kbot eval: {questions.name}", questions)
+    console.print(f"report: {path}", highlight=False)
+
+
 @bench_app.command("retrieval")
 @friendly
 def bench_retrieval(
