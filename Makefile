@@ -7,7 +7,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean browser
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,9 +23,16 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/kbot ingest corpus/
-	$(BIN)/kbot repl
+	$(BIN)/kbot ui
 
-test: setup
+# The UI test drives Debian's Chromium (never `playwright install`, which downloads a browser). Korean needs
+# fonts-nanum. Installed here when missing and running as root (as in CI); otherwise install them yourself.
+browser:
+	@command -v chromium >/dev/null && fc-list | grep -qi nanum || \
+	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-nanum >/dev/null; \
+	    else echo "need: sudo apt-get install chromium fonts-nanum" >&2; exit 1; fi; }
+
+test: setup browser
 	$(BIN)/ruff check .
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 

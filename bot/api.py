@@ -32,6 +32,7 @@ class KnowledgeBase:
         self._stats_revision = None
         self._llm = None
         self._llm_lock = threading.Lock()
+        self._feedback_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, store: Store | None = None,
@@ -206,6 +207,8 @@ class KnowledgeBase:
     def _no_answer(self, hits: list[Hit]) -> Answer:
         from .chain import NO_ANSWER
 
+        seen: set[str] = set()
+        hits = [h for h in hits if not (h.doc_id in seen or seen.add(h.doc_id))]  # the best chunk per document
         related = "\n".join(f"- {h.title} ({h.published or '날짜 없음'})" for h in hits[:3])
         return Answer(text=f"{NO_ANSWER}\n관련 있을 수 있는 문서:\n{related}", status="no_answer", related=hits[:3],
                       backend=self.backend)
@@ -291,6 +294,25 @@ class KnowledgeBase:
             lines.append(f"근거: \"{c.quote}\" [{len(citations)}]")
         return Answer(text="\n".join(lines), status="calculated", citations=citations, result=result,
                       backend=backend or self.backend)
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.settings.data_dir / "feedback.jsonl"
+
+    def record_feedback(self, question: str, answer: Answer, liked: bool, *, channel: str = "api",
+                        user: str | None = None) -> None:
+        """Append one thumbs up/down to `feedback.jsonl` in the data dir (question, answer, citations, backend)."""
+        import datetime
+        import json
+
+        row = {"time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "channel": channel,
+               "user": user, "liked": liked, "question": question, "answer": answer.text, "status": answer.status,
+               "backend": answer.backend,
+               "citations": [{"number": c.number, "title": c.hit.title, "source": c.hit.source,
+                              "chunk_id": c.hit.chunk_id, "quote": c.quote} for c in answer.citations]}
+        self.feedback_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._feedback_lock, open(self.feedback_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     def as_retriever(self, k: int = 5):
         """A LangChain `BaseRetriever` over this knowledge base."""

@@ -200,6 +200,23 @@ def repl(llm: LlmOption = None) -> None:
             err.print(f"[red]{e}[/]", highlight=False)
 
 
+@app.command()
+@friendly
+def ui(llm: LlmOption = None,
+       host: Annotated[str | None, typer.Option(help="Listen address (default KBOT_HOST, 127.0.0.1).")] = None,
+       port: Annotated[int | None, typer.Option(help="Port (default KBOT_PORT, 7860).")] = None) -> None:
+    """Serve the web UI: chat with sources, documents and uploads, the cost calculator."""
+    from .api import KnowledgeBase
+    from .config import load_settings
+    from .ui import serve
+
+    overrides = {k: v for k, v in (("llm", llm), ("host", host), ("port", port)) if v}
+    kb = KnowledgeBase.open(load_settings(**overrides))
+    s = kb.settings
+    console.print(f"kbot UI on http://{s.host}:{s.port} (answers: {kb.backend}); Ctrl-C stops it.", highlight=False)
+    serve(kb)
+
+
 @corpus_app.command("import")
 @friendly
 def corpus_import(raw: Annotated[list[Path], typer.Argument(help="Raw captures (.txt/.html) to clean.")],

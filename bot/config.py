@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     answer_chunks: int = Field(5, ge=1, le=20,
                                description="Retrieved chunks shown to the generator, numbered [1]..[k].")
 
+    host: str = Field("127.0.0.1", description="Where the web UI listens (127.0.0.1: this machine only).")
+    port: int = Field(7860, ge=1, le=65535)
+    ui_concurrency: int = Field(4, ge=1, description="Questions answered at once by the web UI; the rest queue.")
+    corpus_dir: Path = Field(Path("corpus"), description="Ingested by the UI and `kbot repl` when the index is "
+                                                          "empty.")
+
     @field_validator("data_dir", "model_cache_dir")
     @classmethod
     def _expand(cls, v: Path) -> Path:

@@ -1,0 +1,289 @@
+"""The Gradio web UI: chat with cited sources, documents and uploads, the cost calculator. A thin layer over the facade.
+
+`kbot ui` (and `make run`) serve it on KBOT_HOST:KBOT_PORT (127.0.0.1:7860). The model and the index are loaded once
+per process; Gradio's queue answers KBOT_UI_CONCURRENCY questions at a time.
+"""
+
+import html
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+
+from .api import KnowledgeBase
+from .errors import KbotError
+from .types import Answer, Citation, Hit
+
+log = logging.getLogger(__name__)
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf"]
+CSS = """
+.kbot-source mark { background: #ffe066; padding: 0 2px; }
+.kbot-source .meta { color: #666; font-size: 0.9em; }
+.kbot-source .chunk { white-space: pre-wrap; line-height: 1.6; }
+footer { display: none !important; }
+"""
+
+
+# -- rendering (pure) -----------------------------------------------------------------------------------------
+def cost_table(answer: Answer) -> str:
+    r = answer.result
+    from .cost import fmt
+
+    rows = [("결과", f"**{fmt(r.value)} {r.unit}**"), ("계산식", r.formula)]
+    rows += [("가정", a) for a in r.assumptions]
+    rows += [(f"근거 [{c.number}]", f"“{c.quote}” — {c.hit.title}") for c in answer.citations]
+    cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    return "| 항목 | 값 |\n|---|---|\n" + "\n".join(f"| {cell(k)} | {cell(v)} |" for k, v in rows)
+
+
+def render_answer(answer: Answer) -> str:
+    """The chat bubble's Markdown: grounded answers plain, refusals and unverified text marked as such."""
+    notice = f"> {answer.notice}\n\n" if answer.notice else ""
+    body = answer.text[len(answer.notice) + 1:] if answer.notice and answer.text.startswith(answer.notice) \
+        else answer.text
+    if answer.status == "calculated" and answer.result is not None:
+        return f"{notice}∑ **계산 결과**\n\n{cost_table(answer)}"
+    if answer.status == "no_answer":
+        related = "\n".join(f"- {h.title} ({h.published or '날짜 없음'})" for h in answer.related)
+        return (f"{notice}⊘ **문서에서 답을 찾지 못했습니다.**\n\n"
+                f"관련 있을 수 있는 문서:\n{related}" if related else f"{notice}⊘ **문서에서 답을 찾지 못했습니다.**")
+    if answer.status == "needs_input":
+        return f"？ {body}"
+    if answer.status == "unverified":
+        return f"{notice}⚠️ {body}"
+    return notice + body
+
+
+def source_label(number: int | None, hit: Hit) -> str:
+    meta = " · ".join(x for x in (hit.publisher, hit.published) if x)
+    head = f"[{number}]" if number is not None else "관련"
+    return f"{head} {hit.title}" + (f" — {meta}" if meta else "")
+
+
+def source_choices(answer: Answer) -> list[str]:
+    if answer.citations:
+        return [source_label(c.number, c.hit) for c in answer.citations]
+    return [source_label(None, h) for h in answer.related]
+
+
+def source_html(hit: Hit, citation: Citation | None = None) -> str:
+    """The chunk with the cited quote highlighted, under its title, publisher, date and file."""
+    text = hit.text
+    if citation is not None:
+        a, b = citation.start - hit.start, citation.end - hit.start
+        if not (0 <= a <= b <= len(text)) or text[a:b] != citation.quote:
+            i = text.find(citation.quote)
+            a, b = (i, i + len(citation.quote)) if i >= 0 else (0, 0)
+        chunk = f"{html.escape(text[:a])}<mark>{html.escape(text[a:b])}</mark>{html.escape(text[b:])}"
+    else:
+        chunk = html.escape(text)
+    meta = " · ".join(html.escape(x) for x in (hit.publisher, hit.published, Path(hit.source).name) if x)
+    head = f"[{citation.number}] " if citation else ""
+    return (f'<div class="kbot-source"><h4>{head}{html.escape(hit.title)}</h4><div class="meta">{meta}</div>'
+            f'<div class="chunk">{chunk}</div></div>')
+
+
+def pick_source(answer: Answer | None, label: str | None) -> str:
+    if answer is None or not label:
+        return ""
+    m = re.match(r"\[(\d+)\]", label)
+    if m:
+        for c in answer.citations:
+            if c.number == int(m.group(1)):
+                return source_html(c.hit, c)
+    for h in answer.related:
+        if label == source_label(None, h):
+            return source_html(h)
+    return ""
+
+
+def status_line(kb: KnowledgeBase) -> str:
+    s = kb.stats()
+    return (f"**답변** {kb.backend} · **임베딩** {s['embedding_model']} · **문서** {s['documents']}개 · "
+            f"**청크** {s['chunks']}개")
+
+
+def documents_table(kb: KnowledgeBase) -> list[list]:
+    return [[d["title"], d["publisher"] or "", d["published"] or "", d["chunks"], Path(d["source"]).name]
+            for d in kb.documents()]
+
+
+def describe_report(report) -> str:
+    lines = [f"색인 완료: {report.summary()}"]
+    lines += [f"- 추가: {Path(p).name}" for p in report.added]
+    lines += [f"- 갱신: {Path(p).name}" for p in report.updated]
+    lines += [f"- 변경 없음: {Path(p).name}" for p in report.unchanged]
+    lines += [f"- ⚠️ 실패: {Path(f.path).name} — {f.reason}" for f in report.failed]
+    return "\n".join(lines)
+
+
+# -- the app --------------------------------------------------------------------------------------------------
+def build_ui(kb: KnowledgeBase):
+    """The Blocks app over `kb` (not launched)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    from . import cost
+    from .numerals import parse_number
+
+    def first_run(progress=gr.Progress()):
+        corpus = kb.settings.corpus_dir
+        if kb.store.count() == 0 and corpus.is_dir():
+            progress(0, desc=f"처음 실행: {corpus}/ 색인 중…")
+            kb.ingest([corpus], progress=lambda done, total, msg: progress((done, max(total, 1)), desc=msg))
+        return status_line(kb), documents_table(kb)
+
+    def respond(message: str, chat: list, answers: list):
+        message = (message or "").strip()
+        if not message:
+            yield chat, answers, gr.update(), gr.update(), ""
+            return
+        history = [(role, text) for a in answers for role, text in (("user", a["question"]),
+                                                                     ("assistant", a["answer"].text))]
+        chat = chat + [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
+        yield chat, answers, gr.update(choices=[], value=None), "", ""
+        answer, streamed = None, ""
+        try:
+            for event in kb.stream(message, history=history):
+                if isinstance(event, Answer):
+                    answer = event
+                else:
+                    streamed += event
+                    chat[-1]["content"] = streamed
+                    yield chat, answers, gr.update(), gr.update(), ""
+        except KbotError as e:
+            chat[-1]["content"] = f"⚠️ {e}"
+            yield chat, answers, gr.update(), gr.update(), ""
+            return
+        except Exception:
+            log.exception("answering %r failed", message)
+            chat[-1]["content"] = "⚠️ 답변 중 오류가 났습니다. 서버 로그를 확인해 주세요."
+            yield chat, answers, gr.update(), gr.update(), ""
+            return
+        chat[-1]["content"] = render_answer(answer)
+        answers = answers + [{"index": len(chat) - 1, "question": message, "answer": answer}]
+        choices = source_choices(answer)
+        first = choices[0] if choices else None
+        yield chat, answers, gr.update(choices=choices, value=first), pick_source(answer, first), ""
+
+    def show_source(label: str | None, answers: list) -> str:
+        return pick_source(answers[-1]["answer"] if answers else None, label)
+
+    def feedback(answers: list, data: gr.LikeData):
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        for a in answers:
+            if a["index"] == index:
+                kb.record_feedback(a["question"], a["answer"], bool(data.liked), channel="ui")
+                gr.Info("피드백을 저장했습니다. 감사합니다!")
+                return
+
+    def upload(files: list | None, progress=gr.Progress()):
+        if not files:
+            return "올릴 파일을 먼저 선택하세요.", gr.update(), gr.update()
+        folder = kb.settings.data_dir / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for f in files:
+            src = Path(f if isinstance(f, str) else f.name)
+            dest = folder / src.name
+            shutil.copyfile(src, dest)
+            paths.append(dest)
+        progress(0, desc="읽는 중…")
+        try:
+            report = kb.ingest(paths, progress=lambda d, t, msg: progress((d, max(t, 1)), desc=msg))
+        except KbotError as e:
+            return f"⚠️ {e}", gr.update(), gr.update()
+        return describe_report(report), documents_table(kb), status_line(kb)
+
+    def calc(fn, *args) -> str:
+        try:
+            result = fn(*args)
+        except (cost.CostInputError, ValueError) as e:
+            return f"⚠️ 입력을 확인하세요: {e}"
+        return cost_table(kb._calculated(result))
+
+    def number(text: str) -> float:
+        text = (text or "").strip()
+        if not text:
+            raise ValueError("값이 비어 있습니다")
+        return parse_number(text)
+
+    with gr.Blocks(title="kbot", analytics_enabled=False) as demo:
+        gr.Markdown("## kbot — AI 산업 기사 지식베이스")
+        status = gr.Markdown("불러오는 중…", elem_id="kbot-status")
+        with gr.Tab("대화", id="chat"):
+            answers = gr.State([])
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="대화", height=520, elem_id="kbot-chat",
+                                         feedback_options=("Like", "Dislike"))
+                    with gr.Row():
+                        box = gr.Textbox(placeholder="질문을 입력하세요 (예: 크리에이트 요금제는 얼마야?)",
+                                         show_label=False, scale=5, elem_id="kbot-question")
+                        send = gr.Button("보내기", variant="primary", scale=1, elem_id="kbot-send")
+                with gr.Column(scale=2):
+                    gr.Markdown("### 출처")
+                    sources = gr.Radio(choices=[], label="인용 [n]을 눌러 원문 보기", elem_id="kbot-sources")
+                    source_view = gr.HTML(elem_id="kbot-source-view")
+        with gr.Tab("문서", id="docs"):
+            table = gr.Dataframe(headers=["제목", "발행처", "날짜", "청크", "파일"], interactive=False,
+                                 elem_id="kbot-docs")
+            files = gr.File(label="txt / md / html / pdf 올리기", file_count="multiple", file_types=UPLOAD_TYPES,
+                            elem_id="kbot-upload")
+            ingest_btn = gr.Button("색인하기", elem_id="kbot-ingest")
+            ingest_out = gr.Markdown(elem_id="kbot-ingest-result")
+        with gr.Tab("계산기", id="calc"):
+            with gr.Accordion("API 요금 (2020 GPT-3 요금제)", open=True):
+                with gr.Row():
+                    plan = gr.Dropdown(["explore", "create", "build"], value="create", label="요금제")
+                    tokens = gr.Textbox(label="월 토큰 수", placeholder="예: 500만, 3M", elem_id="calc-tokens")
+                plan_btn = gr.Button("요금 계산", elem_id="calc-plan")
+            with gr.Accordion("모델 메모리와 GPU 수", open=True):
+                with gr.Row():
+                    params = gr.Textbox(label="파라미터 수", placeholder="예: 1750억, 175B", elem_id="calc-params")
+                    precision = gr.Dropdown(["fp32", "fp16", "bf16", "int8", "int4"], value="fp16", label="정밀도")
+                    gpu = gr.Dropdown(sorted(cost.GPUS), value="V100-32GB", label="GPU")
+                mem_btn = gr.Button("GPU 수 계산", elem_id="calc-gpus")
+            with gr.Accordion("학습 연산량 (6·N·D)", open=True):
+                with gr.Row():
+                    n_params = gr.Textbox(label="N: 파라미터 수", placeholder="예: 70억", elem_id="calc-n")
+                    d_tokens = gr.Textbox(label="D: 학습 토큰 수", placeholder="예: 1조", elem_id="calc-d")
+                flops_btn = gr.Button("FLOPs 계산", elem_id="calc-flops")
+            calc_out = gr.Markdown(elem_id="calc-result")
+
+        outputs = [chatbot, answers, sources, source_view, box]
+        send.click(respond, [box, chatbot, answers], outputs)
+        box.submit(respond, [box, chatbot, answers], outputs)
+        sources.change(show_source, [sources, answers], source_view)
+        chatbot.like(feedback, [answers], None)
+        ingest_btn.click(upload, [files], [ingest_out, table, status])
+        plan_btn.click(lambda p, t: calc(lambda: cost.plan_monthly_cost(p, number(t))), [plan, tokens], calc_out)
+        mem_btn.click(lambda n, p, g: calc(lambda: _gpus(cost, number(n), p, g)), [params, precision, gpu],
+                      calc_out)
+        flops_btn.click(lambda n, d: calc(lambda: cost.training_flops(number(n), number(d))), [n_params, d_tokens],
+                        calc_out)
+        demo.load(first_run, None, [status, table])
+    demo.queue(default_concurrency_limit=kb.settings.ui_concurrency)
+    return demo
+
+
+def _gpus(cost, params: float, precision: str, gpu: str):
+    from dataclasses import replace
+
+    mem = cost.model_memory(params, precision)
+    gpus = cost.gpus_needed(mem.value, gpu)
+    return replace(gpus, formula=f"{mem.formula}; {gpus.formula}", assumptions=mem.assumptions + gpus.assumptions,
+                   sources=mem.sources + gpus.sources)
+
+
+def serve(kb: KnowledgeBase, *, block: bool = True):
+    """Launch on KBOT_HOST:KBOT_PORT; no share links. Returns the Blocks app (already running unless `block`)."""
+    import gradio as gr
+
+    demo = build_ui(kb)
+    demo.launch(server_name=kb.settings.host, server_port=kb.settings.port, share=False, inbrowser=False,
+                prevent_thread_lock=not block, show_error=False, quiet=True, css=CSS,
+                theme=gr.themes.Soft(font=["NanumGothic", "Noto Sans KR", "sans-serif"],
+                                     font_mono=["NanumGothicCoding", "monospace"]))
+    return demo

@@ -1,0 +1,142 @@
+"""The web UI end to end in headless Chromium (Debian's, driven by Playwright), on a real index and model.
+
+Screenshots are written to tests/artifacts/ (git-ignored) for a person to look at: Korean must render.
+"""
+
+import json
+import shutil
+import socket
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+ARTIFACTS = ROOT / "tests" / "artifacts"
+TIMEOUT = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ui_kb(tmp_path_factory, model_cache, real_encoder):
+    """A UI on its own empty index: the first page load ingests corpus/ (what a first run does)."""
+    from bot.api import KnowledgeBase
+    from bot.config import Settings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("ui-data"), model_cache_dir=model_cache,
+                        port=_free_port(), corpus_dir=ROOT / "corpus")
+    return KnowledgeBase.open(settings, encoder=real_encoder)
+
+
+@pytest.fixture(scope="module")
+def server(ui_kb):
+    from bot.ui import serve
+
+    demo = serve(ui_kb, block=False)
+    yield f"http://127.0.0.1:{ui_kb.settings.port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert exe, "Debian's chromium is missing: `make test` installs it (apt-get install chromium fonts-nanum)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+        page.set_default_timeout(TIMEOUT)
+        page.goto(server)
+        page.locator("#kbot-status").filter(has_text="청크").wait_for()  # first run: corpus/ ingested
+        yield page
+        browser.close()
+
+
+def ask(page, question: str) -> None:
+    before = page.locator("#kbot-chat .message-row").count() if page.locator("#kbot-chat").count() else 0
+    page.locator("#kbot-question textarea").fill(question)
+    page.locator("#kbot-send").click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#kbot-chat .message-row').length >= n + 2", arg=before)
+    page.locator("#kbot-sources label").first.wait_for()  # the final answer lists sources
+
+
+def test_first_run_ingested_the_corpus(page, ui_kb):
+    assert ui_kb.stats()["documents"] == 5
+    status = page.locator("#kbot-status").inner_text()
+    assert "extractive" in status and "청크" in status
+
+
+def test_answer_with_clickable_citation_and_highlighted_source(page):
+    ask(page, "크리에이트 요금제에서 토큰을 다 쓰면 추가 1000개당 얼마를 내?")
+    last = page.locator("#kbot-chat .message-row").last
+    assert "8센트" in last.inner_text() and "[1]" in last.inner_text()
+    label = page.locator("#kbot-sources label").filter(has_text="[1]")
+    assert "GPT-3" in label.inner_text()
+    label.click()
+    mark = page.locator("#kbot-source-view mark")
+    mark.wait_for()
+    assert "8센트" in mark.inner_text()
+    assert "1000개당" in page.locator("#kbot-source-view .chunk").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
+
+
+def test_feedback_is_recorded(page, ui_kb):
+    # Gradio localises the label: the browser runs with locale ko-KR
+    page.locator("#kbot-chat button[aria-label='좋아요'], #kbot-chat button[aria-label='Like']").last.click()
+    path = ui_kb.feedback_path
+    for _ in range(50):
+        if path.exists():
+            break
+        page.wait_for_timeout(200)
+    row = json.loads(path.read_text(encoding="utf-8").splitlines()[-1])
+    assert row["liked"] is True and row["channel"] == "ui" and "1000개당" in row["question"]
+    assert row["citations"] and row["backend"] == "extractive"
+
+
+def test_out_of_corpus_question_looks_different(page):
+    ask(page, "2030년 월드컵 개최국은 어디야?")
+    last = page.locator("#kbot-chat .message-row").last
+    assert "문서에서 답을 찾지 못했습니다" in last.inner_text() and "관련 있을 수 있는 문서" in last.inner_text()
+    assert page.locator("#kbot-sources label").first.inner_text().startswith("관련")
+    page.screenshot(path=str(ARTIFACTS / "ui-no-answer.png"), full_page=True)
+
+
+def test_upload_then_answer_cites_it(page, tmp_path):
+    good = tmp_path / "사내메모.md"
+    good.write_text("---\ntitle: 사내 GPU 예산 메모\n---\n우리 팀의 내년 사내 GPU 예산은 월 3억 원으로 확정되었다. "
+                    "예산은 H100 서버 임대에 쓴다.\n", encoding="utf-8")
+    bad = tmp_path / "empty.txt"
+    bad.write_text("", encoding="utf-8")
+    page.get_by_role("tab", name="문서").click()
+    page.locator("#kbot-upload input[type=file]").set_input_files([str(good), str(bad)])
+    page.locator("#kbot-ingest").click()
+    result = page.locator("#kbot-ingest-result")
+    result.filter(has_text="색인 완료").wait_for()
+    assert "사내메모.md" in result.inner_text() and "실패: empty.txt" in result.inner_text()
+    assert "사내 GPU 예산 메모" in page.locator("#kbot-docs").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "ui-documents.png"), full_page=True)
+    page.get_by_role("tab", name="대화").click()
+    ask(page, "우리 팀의 내년 사내 GPU 예산은 월 얼마야?")
+    assert "3억 원" in page.locator("#kbot-chat .message-row").last.inner_text()
+    assert "사내 GPU 예산 메모" in page.locator("#kbot-sources label").first.inner_text()
+
+
+def test_calculator(page):
+    page.get_by_role("tab", name="계산기").click()
+    page.locator("#calc-params textarea, #calc-params input").first.fill("1750억")
+    page.locator("#calc-gpus").click()
+    out = page.locator("#calc-result")
+    out.filter(has_text="GPU").wait_for()
+    text = out.inner_text()
+    assert "11 GPU" in text and "350" in text and "근거" in text
+    page.locator("#calc-params textarea, #calc-params input").first.fill("많이")
+    page.locator("#calc-gpus").click()
+    out.filter(has_text="입력을 확인하세요").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "ui-calculator.png"), full_page=True)
