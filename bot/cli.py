@@ -217,6 +217,26 @@ def ui(llm: LlmOption = None,
     serve(kb)
 
 
+@app.command()
+@friendly
+def slack(llm: LlmOption = None) -> None:
+    """Run the Slack bot (HTTP on KBOT_SLACK_HOST:KBOT_SLACK_PORT, or Socket Mode with SLACK_APP_TOKEN)."""
+    import logging
+
+    from .api import KnowledgeBase
+    from .config import load_settings
+    from .slack import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    kb = KnowledgeBase.open(load_settings(**({"llm": llm} if llm else {})))
+    if kb.store.count() == 0:
+        raise KbotError("The index is empty: run `kbot ingest corpus/` first.")
+    s = kb.settings
+    where = "Socket Mode" if s.slack_app_token else f"http://{s.slack_host}:{s.slack_port}/slack/events"
+    err.print(f"kbot Slack bot: {where} (answers: {kb.backend})", highlight=False)
+    run(kb)
+
+
 @corpus_app.command("import")
 @friendly
 def corpus_import(raw: Annotated[list[Path], typer.Argument(help="Raw captures (.txt/.html) to clean.")],

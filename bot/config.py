@@ -75,6 +75,20 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), description="Ingested by the UI and `kbot repl` when the index is "
                                                           "empty.")
 
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("KBOT_SLACK_BOT_TOKEN",
+                                                                                 "SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("KBOT_SLACK_SIGNING_SECRET",
+                                                                                      "SLACK_SIGNING_SECRET"))
+    slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("KBOT_SLACK_APP_TOKEN",
+                                                                                 "SLACK_APP_TOKEN"),
+                                              description="xapp-... token: Socket Mode instead of HTTP.")
+    slack_host: str = Field("127.0.0.1", description="HTTP mode: where /slack/events listens.")
+    slack_port: int = Field(3000, ge=1, le=65535)
+    slack_api_url: str | None = Field(None, description="Slack Web API base URL (tests, Slack-compatible gateways).")
+    slack_channels: str = Field("", description="Comma-separated channel IDs the bot answers in; empty = all.")
+    slack_rate_limit: int = Field(10, ge=1, description="Questions per user per minute.")
+    slack_workers: int = Field(4, ge=1, description="Questions answered at once; the rest wait.")
+
     @field_validator("data_dir", "model_cache_dir")
     @classmethod
     def _expand(cls, v: Path) -> Path:
@@ -88,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def server_mode(self) -> bool:
         return bool(self.chroma_host)
+
+    @property
+    def slack_channel_ids(self) -> set[str]:
+        return {c.strip() for c in self.slack_channels.split(",") if c.strip()}
 
     @property
     def backend(self) -> str:

@@ -1,0 +1,249 @@
+"""The Slack bot: signed HTTP requests to the real uvicorn + Bolt server, Web API calls to a fake Slack on 127.0.0.1."""
+
+import hashlib
+import hmac
+import json
+import logging
+import socket
+import threading
+import time
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack
+from pydantic import SecretStr
+
+from bot.api import KnowledgeBase
+from bot.errors import ConfigError
+
+pytestmark = pytest.mark.slow
+SECRET = "test-signing-secret"
+Q = "크리에이트 요금제에서 토큰을 다 쓰면 추가 1000개당 얼마를 내?"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """uvicorn serving the bot's FastAPI app in a thread, and a signed-request sender."""
+
+    def __init__(self, kb: KnowledgeBase, fake: FakeSlack) -> None:
+        import uvicorn
+
+        from bot.slack import SlackBot, http_app
+
+        self.bot = SlackBot(kb)
+        self.port = _free_port()
+        self.server = uvicorn.Server(uvicorn.Config(http_app(self.bot), host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}/slack/events"
+        self.fake = fake
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.bot.pool.shutdown(wait=True)
+
+    def post(self, body: str, content_type: str, secret: str | None = SECRET, ts: int | None = None,
+             headers: dict | None = None) -> httpx.Response:
+        h = {"Content-Type": content_type, **(headers or {})}
+        if secret is not None:
+            stamp = str(int(time.time()) if ts is None else ts)
+            sig = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+            h |= {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={sig}"}
+        return httpx.post(self.url, content=body.encode(), headers=h, timeout=10)
+
+    def event(self, event: dict, event_id: str | None = None, **kw) -> httpx.Response:
+        body = json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "AKBOT", "type": "event_callback",
+                           "event_id": event_id or f"Ev{time.time_ns()}", "event_time": int(time.time()),
+                           "event": {"event_ts": event.get("ts"), **event},
+                           "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]},
+                          ensure_ascii=False)
+        return self.post(body, "application/json", **kw)
+
+    def command(self, text: str, user: str = "U1", channel: str = "CGENERAL") -> httpx.Response:
+        body = urlencode({"token": "legacy", "team_id": TEAM, "channel_id": channel, "channel_name": "general",
+                          "user_id": user, "command": "/kbot", "text": text, "api_app_id": "AKBOT",
+                          "response_url": self.fake.response_url("cmd"), "trigger_id": "1.2.3"})
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def click(self, action_id: str, value: str, user: str = "U1") -> httpx.Response:
+        payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user}, "api_app_id": "AKBOT",
+                   "token": "legacy", "trigger_id": "1.2.3", "response_url": self.fake.response_url("action"),
+                   "container": {"type": "message"}, "channel": {"id": "CGENERAL"},
+                   "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
+                                "action_ts": str(time.time())}]}
+        return self.post(urlencode({"payload": json.dumps(payload, ensure_ascii=False)}),
+                         "application/x-www-form-urlencoded")
+
+
+@pytest.fixture
+def fake():
+    f = FakeSlack()
+    yield f
+    f.stop()
+
+
+def slack_kb(base: KnowledgeBase, fake: FakeSlack, tmp_path, **kw) -> KnowledgeBase:
+    update = {"slack_bot_token": SecretStr(fake.token), "slack_signing_secret": SecretStr(SECRET),
+              "slack_api_url": fake.api_url, "slack_channels": "CGENERAL,CTEAM", "data_dir": tmp_path, **kw}
+    return KnowledgeBase(base.settings.model_copy(update=update), base.store, base.encoder)
+
+
+@pytest.fixture
+def server(corpus_kb, fake, tmp_path):
+    s = Server(slack_kb(corpus_kb, fake, tmp_path), fake)
+    yield s
+    s.stop()
+
+
+def mention(text: str, ts: str, channel: str = "CGENERAL", user: str = "U1", **extra) -> dict:
+    return {"type": "app_mention", "user": user, "text": f"<@{BOT_USER}> {text}", "ts": ts, "channel": channel,
+            **extra}
+
+
+def test_mention_gets_one_threaded_reply_with_sources_and_eyes(server, fake):
+    t0 = time.time()
+    r = server.event(mention(Q, "1700000001.000100"))
+    assert r.status_code == 200 and time.time() - t0 < 2.5  # acknowledged before answering
+    post = fake.wait_for("chat.postMessage")[0]
+    assert post["channel"] == "CGENERAL" and post["thread_ts"] == "1700000001.000100"
+    assert "8센트" in post["text"] and "[1]" in post["text"]
+    blocks = json.loads(post["blocks"]) if isinstance(post["blocks"], str) else post["blocks"]
+    sources = next(b for b in blocks if b["type"] == "context")["elements"][0]["text"]
+    assert sources.startswith("*출처*") and "GPT-3 유료화" in sources and "인공지능신문" in sources
+    assert {e["action_id"] for e in blocks[-1]["elements"]} == {"kbot_feedback_up", "kbot_feedback_down"}
+    order = [m for m, _ in fake.calls if m in ("reactions.add", "chat.postMessage", "reactions.remove")]
+    assert order == ["reactions.add", "chat.postMessage", "reactions.remove"]
+    assert fake.of("reactions.add")[0]["name"] == "eyes"
+    assert fake.token not in post["text"] and SECRET not in post["text"]
+
+
+def test_thread_follow_up_uses_the_thread_as_history(server, fake):
+    ts = "1700000002.000100"
+    fake.add_message("CGENERAL", ts, {"type": "message", "user": "U1", "text": f"<@{BOT_USER}> {Q}", "ts": ts})
+    server.event(mention(Q, ts))
+    fake.wait_for("chat.postMessage")
+    r = server.event({"type": "message", "channel_type": "channel", "channel": "CGENERAL", "user": "U1",
+                      "text": "빌드는?", "ts": "1700000002.000200", "thread_ts": ts})
+    assert r.status_code == 200
+    follow = fake.wait_for("chat.postMessage", 2)[1]
+    assert follow["thread_ts"] == ts and "빌드" in follow["text"] and "6센트" in follow["text"]
+    replies = fake.of("conversations.replies")
+    assert replies and replies[-1]["ts"] == ts
+    # a message in a thread the bot never joined is not for the bot
+    server.event({"type": "message", "channel_type": "channel", "channel": "CGENERAL", "user": "U2",
+                  "text": "점심 뭐 먹지?", "ts": "1700000003.000200", "thread_ts": "1700000003.000100"})
+    time.sleep(1.0)
+    assert len(fake.of("chat.postMessage")) == 2
+
+
+def test_direct_message_is_answered(server, fake):
+    server.event({"type": "message", "channel_type": "im", "channel": "D0001", "user": "U1",
+                  "text": "V100 GPU 한 개 가격은 대략 얼마라고 했어?", "ts": "1700000004.000100"})
+    post = fake.wait_for("chat.postMessage")[0]
+    assert post["channel"] == "D0001" and "9,000달러" in post["text"]
+
+
+def test_slash_command_is_acked_at_once_answered_ephemerally_and_can_be_shared(server, fake):
+    t0 = time.time()
+    r = server.command("빌드 요금제로 한 달에 토큰 1200만 개를 쓰면 얼마야?")
+    assert r.status_code == 200 and time.time() - t0 < 2.5
+    reply = fake.wait_for("response_url")[0]
+    assert reply["response_type"] == "ephemeral" and "520 USD" in reply["text"] and "계산:" in reply["text"]
+    share = next(e for e in reply["blocks"][-1]["elements"] if e["action_id"] == "kbot_share")
+    assert server.click("kbot_share", share["value"]).status_code == 200
+    shared = fake.wait_for("response_url", 2)[1]
+    assert shared["response_type"] == "in_channel" and "520 USD" in shared["text"]
+    assert server.click("kbot_feedback_down", share["value"]).status_code == 200
+    fake.wait_for("response_url", 3)
+    row = json.loads(server.bot.kb.feedback_path.read_text(encoding="utf-8").splitlines()[-1])
+    assert row["liked"] is False and row["channel"] == "slack" and row["user"] == "U1" and row["status"] == "calculated"
+
+
+def test_out_of_corpus_mention_says_so_with_related_sources(server, fake):
+    server.event(mention("2030년 월드컵 개최국은 어디야?", "1700000005.000100"))
+    post = fake.wait_for("chat.postMessage")[0]
+    assert "찾지 못했습니다" in post["text"] and "관련 있을 수 있는 문서" in post["text"]
+
+
+def test_bad_signatures_stale_and_unsigned_requests_are_rejected_and_nothing_posted(server, fake):
+    ev = mention(Q, "1700000006.000100")
+    assert server.event(ev, secret="forged-secret").status_code == 401
+    assert server.event(ev, ts=int(time.time()) - 600).status_code == 401
+    assert server.event(ev, secret=None).status_code == 401
+    time.sleep(1.0)
+    assert not fake.of("chat.postMessage") and not fake.of("reactions.add")
+
+
+def test_retried_event_is_answered_once_and_bots_and_other_channels_are_ignored(server, fake):
+    ev = mention(Q, "1700000007.000100")
+    assert server.event(ev, event_id="EvSAME").status_code == 200
+    assert server.event(ev, event_id="EvSAME", headers={"X-Slack-Retry-Num": "1",
+                                                        "X-Slack-Retry-Reason": "http_timeout"}).status_code == 200
+    server.event(mention("다른 봇의 질문", "1700000007.000200", bot_id="BOTHER"))
+    server.event({"type": "message", "channel_type": "im", "channel": "D0002", "user": BOT_USER, "bot_id": BOT_ID,
+                  "text": "내가 쓴 답", "ts": "1700000007.000300"})
+    server.event(mention(Q, "1700000007.000400", channel="CRANDOM"))  # not in KBOT_SLACK_CHANNELS
+    fake.wait_for("chat.postMessage")
+    time.sleep(1.5)
+    posts = fake.of("chat.postMessage")
+    assert len(posts) == 1 and posts[0]["thread_ts"] == "1700000007.000100"
+
+
+def test_rate_limit_is_polite(corpus_kb, fake, tmp_path):
+    s = Server(slack_kb(corpus_kb, fake, tmp_path, slack_rate_limit=2), fake)
+    try:
+        for i in range(3):
+            s.event(mention(Q, f"1700000008.00010{i}"))
+        fake.wait_for("chat.postMessage", 2)
+        eph = fake.wait_for("chat.postEphemeral")[0]
+        assert eph["user"] == "U1" and "1분" in eph["text"]
+    finally:
+        s.stop()
+
+
+def test_failure_becomes_an_apology_and_a_clean_log_line(corpus_kb, fake, tmp_path, caplog):
+    kb = slack_kb(corpus_kb, fake, tmp_path, llm="local", local_model=tmp_path / "missing.gguf")
+    s = Server(kb, fake)
+    try:
+        with caplog.at_level(logging.ERROR, logger="bot.slack"):
+            s.event(mention(Q, "1700000009.000100"))
+            post = fake.wait_for("chat.postMessage")[0]
+        assert post["text"].startswith("죄송합니다") and "Traceback" not in post["text"]
+        assert "ConfigError" in caplog.text and fake.token not in caplog.text
+        assert fake.of("reactions.remove")  # the eyes go away even when answering fails
+    finally:
+        s.stop()
+
+
+def test_refuses_to_start_without_credentials(corpus_kb, fake, tmp_path):
+    from bot.slack import SlackBot
+
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
+        SlackBot(slack_kb(corpus_kb, fake, tmp_path, slack_bot_token=None))
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        SlackBot(slack_kb(corpus_kb, fake, tmp_path, slack_signing_secret=None))
+
+
+def test_manifest_matches_what_the_bot_serves():
+    import yaml
+    from conftest import ROOT
+
+    m = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text(encoding="utf-8"))
+    settings = m["settings"]
+    assert [c["command"] for c in m["features"]["slash_commands"]] == ["/kbot"]
+    urls = [settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"],
+            m["features"]["slash_commands"][0]["url"]]
+    assert all(u.endswith("/slack/events") for u in urls)
+    assert {"app_mention", "message.channels", "message.im"} <= set(settings["event_subscriptions"]["bot_events"])
+    needed = {"app_mentions:read", "chat:write", "commands", "reactions:write", "channels:history", "im:history"}
+    assert needed <= set(m["oauth_config"]["scopes"]["bot"])
