@@ -91,6 +91,14 @@ class KnowledgeBase:
                 self._llm = make_chat_model(self.settings)
             return self._llm
 
+    def warm(self) -> None:
+        """Load the encoder, the BM25 table, kiwi and the chat model now, so the first question does not wait."""
+        self.encoder.encode_query("warm up")
+        if self.store.count():
+            self.search("GPT-3 요금", k=1)
+            self._corpus_stats()
+        self.chat_model()
+
     @property
     def backend(self) -> str:
         from .llm import describe

@@ -71,17 +71,17 @@ def rollup(ranking: list[str], doc_of: dict[str, str], n: int = 10) -> list[str]
 
 
 def recall_mrr(doc_rankings: list[list[str]], gold: list[str]) -> dict[str, float]:
-    r1 = r5 = mrr = 0.0
+    hits = {k: 0.0 for k in (1, 3, 5, 10)}
+    mrr = 0.0
     for ranking, g in zip(doc_rankings, gold):
         top = ranking[:10]
-        if top[:1] == [g]:
-            r1 += 1
-        if g in top[:5]:
-            r5 += 1
         if g in top:
-            mrr += 1.0 / (top.index(g) + 1)
+            rank = top.index(g) + 1
+            mrr += 1.0 / rank
+            for k in hits:
+                hits[k] += rank <= k
     n = max(len(gold), 1)
-    return {"R@1": r1 / n, "R@5": r5 / n, "MRR@10": mrr / n}
+    return {**{f"R@{k}": v / n for k, v in hits.items()}, "MRR@10": mrr / n}
 
 
 def hit_at_k(chunk_rankings: list[list[str]], text_of: dict[str, str], answers: list[list[str]], k: int = 5) -> float:
@@ -212,7 +212,8 @@ def _evaluate(kb: KnowledgeBase, encoder: Encoder, questions: list[str], lc: Lan
 
 
 def run_retrieval_bench(settings: Settings, dev: Path, korquad: Path, limit: int, out: Path, work: Path,
-                        latency: bool, log: Callable = print) -> str:
+                        latency: bool, log: Callable = print, extra: Callable | None = None,
+                        plots: bool = False) -> str:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     encoder = Encoder(settings)
     results: dict = {"settings": {k: getattr(settings, k) for k in (
@@ -254,9 +255,13 @@ def run_retrieval_bench(settings: Settings, dev: Path, korquad: Path, limit: int
     if latency:
         results["performance"] = performance(settings, encoder, kb_kq, docs, [q for q, _ in qs], work, log)
 
+    if extra is not None:
+        results.update(extra(settings, encoder, kb_dev, log))
     report = render(results)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    if plots:
+        report += plot(results, out)
+    (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
     (out / "report.md").write_text(report, encoding="utf-8")
     return report
 
@@ -298,7 +303,7 @@ def performance(settings: Settings, encoder: Encoder, kb_kq: KnowledgeBase, docs
     log("performance: search latency at KorQuAD size")
     times = _timed_searches(kb_kq, sample)
     perf["search_korquad"] = {"chunks": kb_kq.store.count(), "queries": len(times),
-                              "p50_ms": statistics.median(times), "p95_ms": percentile(times, 95)}
+                              "p50_ms": statistics.median(times), "p95_ms": percentile(times, 95), "times": times}
 
     log("performance: search latency at >= 20,000 chunks (replicated vectors)")
     kb_big = _open(settings, work / "scale", encoder)
@@ -315,7 +320,7 @@ def performance(settings: Settings, encoder: Encoder, kb_kq: KnowledgeBase, docs
         kb_big.store.bump_revision()
     times = _timed_searches(kb_big, sample)
     perf["search_20k"] = {"chunks": kb_big.store.count(), "queries": len(times),
-                          "p50_ms": statistics.median(times), "p95_ms": percentile(times, 95)}
+                          "p50_ms": statistics.median(times), "p95_ms": percentile(times, 95), "times": times}
     return perf
 
 
@@ -341,3 +346,175 @@ def render(results: dict) -> str:
             lines.append(f"- Search at {p['chunks']} chunks: p50 {p['p50_ms']:.1f} ms, p95 {p['p95_ms']:.1f} ms "
                          f"({p['queries']} queries, k=5, hybrid, query encoding included)")
     return "\n".join(lines) + "\n"
+
+
+# -- serving: ask latency per backend, a real `kbot ui` process under load ------------------------------------
+def available_backends(settings: Settings) -> list[str]:
+    out = ["extractive"]
+    if settings.local_model:
+        out.append("local")
+    if settings.openai_api_key or settings.openai_base_url:
+        out.append("openai")
+    return out
+
+
+def ask_latency(settings: Settings, kb: KnowledgeBase, questions: list[str], log: Callable,
+                backends: list[str] | None = None) -> dict:
+    """p50/p95 of kb.ask over `questions` for each backend available with these settings (model loads excluded)."""
+    out = {}
+    for backend in backends or available_backends(settings):
+        b = KnowledgeBase(settings.model_copy(update={"llm": backend}), kb.store, kb.encoder)
+        b.ask(questions[0])  # warm: model loaded, BM25 built
+        times = []
+        for q in questions:
+            t = time.perf_counter()
+            b.ask(q)
+            times.append((time.perf_counter() - t) * 1000)
+        out[b.backend] = {"questions": len(times), "p50_ms": statistics.median(times),
+                          "p95_ms": percentile(times, 95), "times": times}
+        log(f"  ask {b.backend}: p50 {out[b.backend]['p50_ms']:.0f} ms, p95 {out[b.backend]['p95_ms']:.0f} ms")
+    return out
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def spawn_ui(env: dict, port: int):
+    """A `kbot ui` subprocess on 127.0.0.1:`port`, and a gradio_client connected to it once it serves."""
+    import subprocess
+    import sys
+
+    from gradio_client import Client
+
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "ui", "--port", str(port)],
+                            env={**os.environ, **env, "GRADIO_ANALYTICS_ENABLED": "False"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        if proc.poll() is not None:
+            raise RuntimeError(f"kbot ui exited with {proc.returncode}")
+        try:
+            return proc, Client(f"http://127.0.0.1:{port}/", verbose=False)
+        except Exception:
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError("kbot ui did not start in 5 minutes")
+
+
+def ui_load(url: str, questions: list[str], users: int, per_user: int) -> dict:
+    """`users` concurrent gradio_client users each asking `per_user` questions through the UI's /ask endpoint."""
+    import threading
+
+    from gradio_client import Client
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def user(i: int) -> None:
+        client = Client(url, verbose=False)
+        for j in range(per_user):
+            q = questions[(i * per_user + j) % len(questions)]
+            t = time.perf_counter()
+            try:
+                chat = client.predict(q, [], api_name="/ask")[0]
+                reply = str(chat[-1]["content"]) if chat else ""
+                if not reply or reply == "…" or reply.startswith("⚠️ 답변 중 오류"):
+                    raise RuntimeError(f"no answer to {q!r}: {reply[:80]}")
+                with lock:
+                    latencies.append(time.perf_counter() - t)
+            except Exception as e:  # counted: this is a measurement
+                with lock:
+                    errors.append(f"user {i}: {type(e).__name__}: {str(e)[:200]}")
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t0
+    return {"users": users, "per_user": per_user, "answered": len(latencies), "errors": errors, "wall_s": wall,
+            "p50_s": statistics.median(latencies) if latencies else float("nan"),
+            "p95_s": percentile(latencies, 95), "times_s": latencies}
+
+
+def serving(settings: Settings, work: Path, questions: list[str], log: Callable, users: int = 20,
+            per_user: int = 5) -> dict:
+    """Peak RSS and latency of a real `kbot ui` process over the dev index while `users` ask concurrently."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"KBOT_DATA_DIR": str(work / "dev"), "KBOT_MODEL_CACHE_DIR": str(settings.model_cache_dir),
+           "KBOT_LLM": "extractive", "HF_HUB_OFFLINE": "1"}
+    log(f"serving: kbot ui with {users} concurrent users x {per_user} questions")
+    proc, _ = spawn_ui(env, port)
+    try:
+        idle = peak_rss_mb(proc.pid)
+        load = ui_load(f"http://127.0.0.1:{port}/", questions, users, per_user)
+        load |= {"rss_idle_mb": idle, "rss_peak_mb": peak_rss_mb(proc.pid)}
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    log(f"  {load['answered']} answered, {len(load['errors'])} errors, p50 {load['p50_s']:.2f}s "
+        f"p95 {load['p95_s']:.2f}s, peak RSS {load['rss_peak_mb']:.0f} MB")
+    return load
+
+
+def plot(results: dict, out: Path) -> str:
+    """PNG plots beside the report; returns the Markdown that shows them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ks = [1, 3, 5, 10]
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for name, m in results["korquad"].items():
+        if name.startswith("variant"):
+            continue
+        ax.plot(ks, [m.get(f"R@{k}", float("nan")) for k in ks], marker="o", label=name.split(" (")[0])
+    ax.set(xlabel="k", ylabel="R@k", xticks=ks, title="KorQuAD recall@k per retriever")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "recall_at_k.png", dpi=100)
+    plt.close(fig)
+    md = ["", "![KorQuAD recall@k](recall_at_k.png)"]
+    series = []
+    perf = results.get("performance", {})
+    for key, label in (("search_korquad", "search, 1x KorQuAD"), ("search_20k", "search, 20x KorQuAD")):
+        if "times" in perf.get(key, {}):
+            series.append((f"{label} ({perf[key]['chunks']} chunks)", perf[key]["times"]))
+    for backend, a in results.get("ask", {}).items():
+        series.append((f"ask: {backend}", a["times"]))
+    if results.get("serving", {}).get("times_s"):
+        series.append(("UI under load (20 users)", [t * 1000 for t in results["serving"]["times_s"]]))
+    if series:
+        fig, axes = plt.subplots(1, len(series), figsize=(3.6 * len(series), 3))
+        for ax, (label, xs) in zip(np.atleast_1d(axes), series):
+            ax.hist(xs, bins=20)
+            ax.set(title=label, xlabel="ms")
+            ax.title.set_fontsize(8)
+        fig.tight_layout()
+        fig.savefig(out / "latency.png", dpi=100)
+        plt.close(fig)
+        md.append("![latency histograms](latency.png)")
+    lines = []
+    if results.get("ask"):
+        lines += ["", "## Ask latency (dev questions, model loads excluded)", "", "| backend | questions | p50 ms | "
+                  "p95 ms |", "|---|---|---|---|"]
+        lines += [f"| {b} | {a['questions']} | {a['p50_ms']:.0f} | {a['p95_ms']:.0f} |"
+                  for b, a in results["ask"].items()]
+    srv = results.get("serving")
+    if srv:
+        lines += ["", "## Serving (`kbot ui` process, extractive)", "",
+                  f"{srv['users']} concurrent gradio_client users x {srv['per_user']} dev questions: "
+                  f"{srv['answered']} answered, {len(srv['errors'])} errors in {srv['wall_s']:.1f} s; latency p50 "
+                  f"{srv['p50_s']:.2f} s, p95 {srv['p95_s']:.2f} s; RSS {srv['rss_idle_mb']:.0f} MB idle, "
+                  f"{srv['rss_peak_mb']:.0f} MB peak."]
+    return "\n".join(lines + md) + "\n"

@@ -448,12 +448,16 @@ def eval_cmd(questions: Annotated[Path, typer.Argument(help="A .jsonl question f
     console.print(f"report: {path}", highlight=False)
 
 
+DevOption = Annotated[Path, typer.Option(help="Dev questions (jsonl).")]
+KorquadOption = Annotated[Path, typer.Option(help="KorQuAD 1.0 dev json.")]
+DEV_FILE, KORQUAD_FILE = Path("../shared/eval/dev.jsonl"), Path("../shared/bench/korquad/KorQuAD_v1.0_dev.json")
+
+
 @bench_app.command("retrieval")
 @friendly
 def bench_retrieval(
-    dev: Annotated[Path, typer.Option(help="Dev questions (jsonl).")] = Path("../shared/eval/dev.jsonl"),
-    korquad: Annotated[Path, typer.Option(help="KorQuAD 1.0 dev json.")] =
-        Path("../shared/bench/korquad/KorQuAD_v1.0_dev.json"),
+    dev: DevOption = DEV_FILE,
+    korquad: KorquadOption = KORQUAD_FILE,
     questions: Annotated[int, typer.Option(help="Use only the first N KorQuAD questions (0 = all).")] = 0,
     out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports/retrieval"),
     work: Annotated[Path | None, typer.Option(help="Index folder for the benchmark (kept for re-runs); "
@@ -467,6 +471,36 @@ def bench_retrieval(
     settings = load_settings()
     report = run_retrieval_bench(settings, dev=dev, korquad=korquad, limit=questions, out=out,
                                  work=work or settings.data_dir / "bench", latency=latency, log=console.print)
+    console.print(report, highlight=False)
+
+
+@bench_app.command("all")
+@friendly
+def bench_all(
+    dev: DevOption = DEV_FILE,
+    korquad: KorquadOption = KORQUAD_FILE,
+    out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports/bench"),
+    work: Annotated[Path | None, typer.Option(help="Index folder (kept for re-runs); default DATA_DIR/bench.")]
+        = None,
+    users: Annotated[int, typer.Option(help="Concurrent UI users for the serving check.")] = 20,
+) -> None:
+    """Everything: retrieval (dev + KorQuAD), ingest vs raw encoder, search at 1x/20x, ask per backend, UI RSS."""
+    import json as _json
+
+    from .bench import ask_latency, run_retrieval_bench, serving
+    from .config import load_settings
+
+    settings = load_settings()
+    work = work or settings.data_dir / "bench"
+    questions = [_json.loads(x)["question"] for x in dev.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+    def extra(s, encoder, kb_dev, log):
+        log("ask latency per backend")
+        return {"ask": ask_latency(s, kb_dev, questions, log),
+                "serving": serving(s, work, questions, log, users=users)}
+
+    report = run_retrieval_bench(settings, dev=dev, korquad=korquad, limit=0, out=out, work=work, latency=True,
+                                 log=console.print, extra=extra, plots=True)
     console.print(report, highlight=False)
 
 

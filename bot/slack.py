@@ -330,6 +330,7 @@ def http_app(bot: SlackBot):
 def run(kb: KnowledgeBase) -> None:
     """Serve the bot: Socket Mode with an app token, else HTTP on KBOT_SLACK_HOST:KBOT_SLACK_PORT."""
     bot = SlackBot(kb)
+    kb.warm()
     s = bot.settings
     if s.slack_app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -253,8 +253,8 @@ def build_ui(kb: KnowledgeBase):
             calc_out = gr.Markdown(elem_id="calc-result")
 
         outputs = [chatbot, answers, sources, source_view, box]
-        send.click(respond, [box, chatbot, answers], outputs)
-        box.submit(respond, [box, chatbot, answers], outputs)
+        send.click(respond, [box, chatbot, answers], outputs, api_name="ask")
+        box.submit(respond, [box, chatbot, answers], outputs, api_visibility="private")
         sources.change(show_source, [sources, answers], source_view)
         chatbot.like(feedback, [answers], None)
         ingest_btn.click(upload, [files], [ingest_out, table, status])
@@ -282,6 +282,7 @@ def serve(kb: KnowledgeBase, *, block: bool = True):
     import gradio as gr
 
     demo = build_ui(kb)
+    kb.warm()
     demo.launch(server_name=kb.settings.host, server_port=kb.settings.port, share=False, inbrowser=False,
                 prevent_thread_lock=not block, show_error=False, quiet=True, css=CSS,
                 theme=gr.themes.Soft(font=["NanumGothic", "Noto Sans KR", "sans-serif"],

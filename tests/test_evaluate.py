@@ -92,3 +92,17 @@ def test_eval_command_writes_report_with_plots(tmp_path, model_cache, monkeypatc
     assert s["answer_accuracy"] == 1.0 and s["cost_accuracy"] == 1.0 and s["refusal_accuracy"] == 1.0
     assert all((out / p).stat().st_size > 5000 for p in ("recall_at_k.png", "latency.png", "accuracy.png"))
     assert "| extractive | 1.000 |" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_bench_plots_and_serving_section(tmp_path):
+    from bot.bench import plot
+
+    results = {"korquad": {"ours: hybrid (default settings)": {"R@1": 0.9, "R@3": 0.95, "R@5": 0.99, "R@10": 1.0},
+                           "BM25, whitespace tokens": {"R@1": 0.7, "R@3": 0.8, "R@5": 0.85, "R@10": 0.9}},
+               "performance": {"search_korquad": {"chunks": 100, "times": [20.0, 21.0, 25.0]}},
+               "ask": {"extractive": {"questions": 3, "p50_ms": 70.0, "p95_ms": 90.0, "times": [60.0, 70.0, 90.0]}},
+               "serving": {"users": 2, "per_user": 1, "answered": 2, "errors": [], "wall_s": 1.0, "p50_s": 0.5,
+                           "p95_s": 0.6, "rss_idle_mb": 900.0, "rss_peak_mb": 1000.0, "times_s": [0.5, 0.6]}}
+    md = plot(results, tmp_path)
+    assert (tmp_path / "recall_at_k.png").stat().st_size > 5000 and (tmp_path / "latency.png").stat().st_size > 5000
+    assert "| extractive | 3 | 70 | 90 |" in md and "1000 MB peak" in md and "2 answered, 0 errors" in md

@@ -42,7 +42,8 @@ def test_benchmark_metrics_on_known_rankings():
     doc_of = {"a1": "A", "a2": "A", "b1": "B", "c1": "C"}
     assert rollup(["a1", "a2", "b1", "c1"], doc_of) == ["A", "B", "C"]
     m = recall_mrr([["A", "B"], ["B", "A"], ["C"]], ["A", "A", "B"])
-    assert m == pytest.approx({"R@1": 1 / 3, "R@5": 2 / 3, "MRR@10": (1 + 0.5 + 0) / 3})
+    assert m == pytest.approx({"R@1": 1 / 3, "R@3": 2 / 3, "R@5": 2 / 3, "R@10": 2 / 3,
+                               "MRR@10": (1 + 0.5 + 0) / 3})
     text_of = {"x": "8센트를 낸다", "y": "다른 내용"}
     assert hit_at_k([["y", "x"], ["y"]], text_of, [["8센트"], ["8센트"]], k=5) == 0.5
     assert hit_at_k([["y", "x"]], text_of, [["8센트"]], k=1) == 0.0
