@@ -40,7 +40,8 @@ lint: setup
 	$(BIN)/ruff check .
 
 bench: setup
-	HF_HUB_OFFLINE=1 $(BIN)/kbot bench retrieval
+	HF_HUB_OFFLINE=1 $(BIN)/kbot bench all
+	HF_HUB_OFFLINE=1 $(BIN)/kbot eval ../shared/eval/dev.jsonl --name dev
 
 clean:
 	rm -rf $(VENV) .kbot .pytest_cache

@@ -148,6 +148,12 @@ class KnowledgeBase:
             standalone = condense_chain(llm).invoke({"question": q, "history": history}) or q
             standalone = self.retriever.clean_query(standalone)
         hits = self.search(standalone, k=self.settings.answer_chunks)
+        if route(standalone) is None and not self._supported(standalone, hits):
+            # the same calibrated gate as the extractive backend: no generation for what the corpus lacks
+            answer = self._no_answer(hits)
+            yield answer.text
+            yield answer
+            return
         chain = answer_chain(llm, tools=cost_tools() if tools else None)
         inputs = {"question": q, "hits": hits, "history": history}
         budget = getattr(llm, "prompt_budget", None)
@@ -210,7 +216,18 @@ class KnowledgeBase:
             return Answer(text=f"{UNVERIFIED}\n{checked.text}", status="unverified", related=hits[:3],
                           backend=self.backend, removed_citations=len(checked.removed))
         return Answer(text=checked.text, status="answered", citations=checked.citations, related=hits,
-                      backend=self.backend, removed_citations=len(checked.removed))
+                      backend=self.backend, removed_citations=len(checked.removed), moved_citations=checked.repointed)
+
+    def _supported(self, question: str, hits: list[Hit], picked=None) -> bool:
+        """Whether the chunks can answer: every name in the question occurs in the corpus, and some sentence covers
+        at least MIN_COVERAGE of the question's idf-weighted content words (calibrated on the dev set)."""
+        from .extractive import MIN_COVERAGE, pick
+
+        stats = self._corpus_stats()
+        if stats.unknown_names(question):
+            return False
+        picked = picked or pick(question, hits, stats)
+        return picked is not None and picked.coverage >= MIN_COVERAGE
 
     def _no_answer(self, hits: list[Hit]) -> Answer:
         from .chain import NO_ANSWER
@@ -224,7 +241,7 @@ class KnowledgeBase:
     def _extractive(self, q: str, history) -> Answer:
         from .chain import history_messages
         from .costq import NeedsInput, route
-        from .extractive import MIN_COVERAGE, pick
+        from .extractive import pick
         from .korean import morphemes
 
         routed = route(q)
@@ -237,9 +254,8 @@ class KnowledgeBase:
         if previous and len(morphemes(q)) <= 3:  # a short follow-up ("빌드는?") borrows the last question's topic
             standalone = f"{previous[-1]} {q}"
         hits = self.search(standalone, k=5)
-        stats = self._corpus_stats()
-        picked = pick(standalone, hits, stats)
-        if stats.unknown_names(q) or picked is None or picked.coverage < MIN_COVERAGE:
+        picked = pick(standalone, hits, self._corpus_stats())
+        if not self._supported(q, hits, picked):
             answer = self._no_answer(hits)
             answer.backend = "extractive"
             return answer

@@ -436,15 +436,23 @@ def eval_cmd(questions: Annotated[Path, typer.Argument(help="A .jsonl question f
             kb = kb0 if backend is None else KnowledgeBase(base.model_copy(update={"llm": backend}), kb0.store,
                                                            kb0.encoder)
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
-                          transient=True) as bar:
+                          transient=True, disable=not err.is_terminal) as bar:
                 task = bar.add_task(f"eval {kb.backend}", total=len(rows))
-                run = run_eval(kb, rows, progress=lambda i, n, qid, t=task: bar.update(t, completed=i))
+
+                def progress(i: int, n: int, qid: str, t=task, who=kb.backend) -> None:
+                    bar.update(t, completed=i)
+                    if not err.is_terminal:  # logs get one line per question
+                        print(f"eval {who}: {i}/{n} {qid}", file=sys.stderr, flush=True)
+
+                run = run_eval(kb, rows, progress=progress)
             runs.append(run)
             s = run["summary"]
             console.print(f"{run['backend']}: " + ", ".join(
                 f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                 for k, v in s.items() if k not in ("retrieval",) and v is not None), highlight=False)
-    path = write_report(runs, out / (name or questions.stem), f"kbot eval: {questions.name}", questions)
+    command = " ".join(["kbot eval", str(questions)] + ([f"--corpus {corpus}"] if corpus else [])
+                       + [f"--llm {b}" for b in llm or []] + [f"--name {name or questions.stem}"])
+    path = write_report(runs, out / (name or questions.stem), f"kbot eval: {questions.name}", questions, command)
     console.print(f"report: {path}", highlight=False)
 
 

@@ -220,7 +220,7 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def write_report(runs: list[dict], out: Path, title: str, questions: Path) -> Path:
+def write_report(runs: list[dict], out: Path, title: str, questions: Path, command: str | None = None) -> Path:
     """report.md, report.json and PNG plots in `out` for one or more backends' runs."""
     import matplotlib
 
@@ -266,8 +266,8 @@ def write_report(runs: list[dict], out: Path, title: str, questions: Path) -> Pa
     fig.savefig(out / "accuracy.png", dpi=100)
     plt.close(fig)
 
-    lines = [f"# {title}", "", f"Questions: `{questions}` ({first['questions']}). Regenerate with "
-             f"`kbot eval {questions} --name {out.name}`.", "",
+    command = command or f"kbot eval {questions} --name {out.name}"
+    lines = [f"# {title}", "", f"Questions: `{questions}` ({first['questions']}). Regenerate with `{command}`.", "",
              "| backend | answer acc. | citation acc. | cost acc. | refusal acc. | false refusals | invented "
              "citations | ungrounded numbers | ask p50 ms | ask p95 ms |", "|---" * 10 + "|"]
     for run in runs:

@@ -102,4 +102,5 @@ class Answer:
     result: object | None = None  # the cost tool's CostResult for status == "calculated"
     notice: str | None = None  # e.g. the generator failed and this is the extractive fallback
     removed_citations: int = 0  # citation numbers the generator invented (removed from the text)
+    moved_citations: int = 0  # citations the generator put on a chunk that does not support the sentence (fixed)
     standalone: str | None = None  # the question as searched (follow-ups rewritten)

@@ -60,3 +60,34 @@ def test_footnote_is_resolved_and_refusals_list_related_sources(answers):
 def test_missing_input_is_asked_for(corpus_kb):
     a = corpus_kb.ask("크리에이트 요금제면 한 달에 얼마야?")
     assert a.status == "needs_input" and "토큰" in a.text
+
+
+def test_uncited_generated_sentences_get_the_chunk_that_supports_them():
+    from bot.citations import attribute, check
+    from bot.types import Hit
+
+    def hit(n, text):
+        return Hit(f"c{n}", f"d{n}", f"t{n}", f"s{n}", None, text, 1.0, 0, len(text))
+
+    hits = [hit(1, "빌드는 월 400달러다. 추가 1000개당 6센트를 낸다."),
+            hit(2, "크리에이트는 월 100달러다. 추가 1000개당 8센트를 낸다.")]
+    cited = attribute("크리에이트는 추가 1000개당 8센트를 냅니다. 날씨가 좋습니다.", hits)
+    assert cited == "크리에이트는 추가 1000개당 8센트를 냅니다 [2]. 날씨가 좋습니다."
+    c = check("크리에이트는 추가 1000개당 8센트를 냅니다 [7].", hits)
+    assert c.removed == [7] and c.text == "크리에이트는 추가 1000개당 8센트를 냅니다 [1]." and len(c.citations) == 1
+    assert c.citations[0].hit.chunk_id == "c2" and c.citations[0].quote == "추가 1000개당 8센트를 낸다."
+    assert check("전혀 관계없는 이야기입니다.", hits).citations == []
+
+
+def test_a_citation_naming_the_wrong_chunk_is_moved_to_the_supporting_one():
+    from bot.citations import check
+    from bot.types import Hit
+
+    def hit(n, text):
+        return Hit(f"c{n}", f"d{n}", f"t{n}", f"s{n}", None, text, 1.0, 0, len(text))
+
+    hits = [hit(1, "GPU는 비싸다. 메모리가 중요하다."), hit(2, "• T5, 110억 파라미터\n• GPT-3, 1750억 파라미터")]
+    c = check("T5의 파라미터 수는 110억 파라미터입니다 [1].", hits)
+    assert c.repointed == 1 and c.citations[0].hit.chunk_id == "c2" and c.citations[0].quote.startswith("• T5")
+    kept = check("GPU는 비쌉니다 [1].", hits)
+    assert kept.repointed == 0 and kept.citations[0].hit.chunk_id == "c1"

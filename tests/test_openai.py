@@ -97,8 +97,20 @@ def test_wrong_key_is_reported_without_the_key(corpus_kb, fake, caplog):
 
 def test_model_refusal_maps_to_no_answer(okb, fake):
     fake.queue(Step(reply="제공된 문서에서 이 질문의 답을 찾지 못했습니다."))
-    a = okb.ask("2030년 월드컵 개최국은 어디야?")
+    a = okb.ask(Q)
     assert a.status == "no_answer" and a.related and not a.citations and "관련 있을 수 있는 문서" in a.text
+
+
+def test_what_the_corpus_lacks_is_refused_without_asking_the_model(okb, fake):
+    a = okb.ask("2030년 월드컵 개최국은 어디야?")
+    assert a.status == "no_answer" and a.related and not fake.completions()
+
+
+def test_an_answer_without_markers_is_cited_where_a_chunk_supports_it(okb, fake):
+    fake.queue(Step(reply="크리에이트 요금제는 토큰을 소진하면 추가 토큰 1000개당 8센트를 지불하면 됩니다."))
+    a = okb.ask(Q)
+    assert a.status == "answered" and a.text.endswith("[1].") and "8센트" in a.citations[0].quote
+    assert_quotes_are_real(a)
 
 
 def test_answer_citing_nothing_real_is_not_presented_as_grounded(okb, fake):
