@@ -91,7 +91,7 @@ def ungrounded_numbers(answer: str, cited_texts: list[str], tool_values: list[fl
     """Numbers of `answer` found neither in a cited text nor among the cost tool's values.
 
     Compared by value after normalising Korean numerals and units (1750억 = 175B = 175,000,000,000); citation
-    markers like [2] are not numbers.
+    markers like [2] are not numbers, nor are digit-less words that parse as numerals (구조, 일조).
     """
     import re
 
@@ -101,7 +101,8 @@ def ungrounded_numbers(answer: str, cited_texts: list[str], tool_values: list[fl
     def grounded(v: float) -> bool:
         return any(abs(v - k) <= 1e-9 * max(abs(k), 1.0) for k in known)
 
-    return [q.text for q in find_numbers(body) if not grounded(q.value)]
+    # expressions without a digit are skipped: in prose "구조" (structure) or "일조" are words, not 9조 or 1조
+    return [q.text for q in find_numbers(body) if re.search(r"\d", q.text) and not grounded(q.value)]
 
 
 # -- running --------------------------------------------------------------------------------------------------

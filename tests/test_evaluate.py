@@ -42,6 +42,7 @@ def test_numbers_are_compared_after_normalising_korean_units():
     assert ungrounded_numbers("파라미터는 175,000,000,000개 [1]", cited) == []
     assert ungrounded_numbers("파라미터는 1800억 개 [1]", cited) == ["1800억"]
     assert ungrounded_numbers("합계 520달러 [1]", [], tool_values=[520.0]) == []
+    assert ungrounded_numbers("메모리 구조가 바뀌었다 [1]", []) == []
 
 
 def test_summary_counts_refusals_and_false_refusals():
