@@ -479,7 +479,7 @@ def bench_retrieval(
     settings = load_settings()
     report = run_retrieval_bench(settings, dev=dev, korquad=korquad, limit=questions, out=out,
                                  work=work or settings.data_dir / "bench", latency=latency, log=console.print)
-    console.print(report, highlight=False)
+    console.print(report, highlight=False, markup=False)
 
 
 @bench_app.command("all")
@@ -509,7 +509,7 @@ def bench_all(
 
     report = run_retrieval_bench(settings, dev=dev, korquad=korquad, limit=0, out=out, work=work, latency=True,
                                  log=console.print, extra=extra, plots=True)
-    console.print(report, highlight=False)
+    console.print(report, highlight=False, markup=False)
 
 
 def main() -> None:
