@@ -6,6 +6,7 @@ model: `make_chat_model` returns None for it.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,37 +146,34 @@ class LlamaCppChat(BaseChatModel):
     def _messages(self, messages: list[BaseMessage]) -> list[dict]:
         return [{"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages]
 
+    def _complete(self, messages: list[BaseMessage], stop: list[str] | None, stream: bool):
+        """llama.cpp's chat completion; with `stream`, the prompt is evaluated before returning, so a prompt too
+        long for the context fails here as a LocalModelError rather than mid-answer."""
+        try:
+            out = self._model().create_chat_completion(messages=self._messages(messages), stop=stop,
+                                                       max_tokens=self.max_tokens, temperature=self.temperature,
+                                                       stream=stream)
+            if stream:
+                first = next(out, None)
+                return itertools.chain([first] if first is not None else [], out)
+            return out
+        except (ValueError, RuntimeError) as e:
+            raise LocalModelError(f"로컬 모델 오류: {str(e)[:120]}") from e
+
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         with self._lock:
-            try:
-                out = self._model().create_chat_completion(messages=self._messages(messages), stop=stop,
-                                                           max_tokens=self.max_tokens, temperature=self.temperature)
-            except (ValueError, RuntimeError) as e:
-                raise LocalModelError(f"로컬 모델 오류: {str(e)[:120]}") from e
+            out = self._complete(messages, stop, stream=False)
         text = out["choices"][0]["message"].get("content") or ""
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         with self._lock:
-            try:
-                parts = self._model().create_chat_completion(messages=self._messages(messages), stop=stop,
-                                                             max_tokens=self.max_tokens,
-                                                             temperature=self.temperature, stream=True)
-                first = next(parts, None)  # prompt evaluation happens here: a too-long prompt fails now
-            except (ValueError, RuntimeError) as e:
-                raise LocalModelError(f"로컬 모델 오류: {str(e)[:120]}") from e
-            for part in _chain_first(first, parts):
+            for part in self._complete(messages, stop, stream=True):
                 delta = part["choices"][0].get("delta", {}).get("content")
                 if delta:
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
                     if run_manager:
                         run_manager.on_llm_new_token(delta, chunk=chunk)
                     yield chunk
-
-
-def _chain_first(first, rest):
-    if first is not None:
-        yield first
-    yield from rest
