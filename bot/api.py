@@ -139,7 +139,7 @@ class KnowledgeBase:
             routed = route(q)
             if routed is not None:
                 answer = (Answer(text=routed.message, status="needs_input", backend=self.backend)
-                          if isinstance(routed, NeedsInput) else self._calculated(routed))
+                          if isinstance(routed, NeedsInput) else self.cost_answer(routed))
                 yield answer.text
                 yield answer
                 return
@@ -193,12 +193,12 @@ class KnowledgeBase:
         try:
             if call["name"] not in tools:
                 raise CostInputError(f"unknown tool {call['name']!r}")
-            return self._calculated(tools[call["name"]].invoke(call["args"]))
+            return self.cost_answer(tools[call["name"]].invoke(call["args"]))
         except (CostInputError, ValidationError) as e:
             log.info("tool call %s rejected: %s", call.get("name"), e)
             routed = route(q)
             if routed is not None and not isinstance(routed, NeedsInput):
-                return self._calculated(routed)
+                return self.cost_answer(routed)
             message = routed.message if isinstance(routed, NeedsInput) else (
                 "계산에 필요한 값을 질문에서 찾지 못했습니다. 토큰 수, 파라미터 수, 정밀도, GPU 종류처럼 "
                 "필요한 값을 숫자로 적어 다시 물어 주세요.")
@@ -248,7 +248,7 @@ class KnowledgeBase:
         if isinstance(routed, NeedsInput):
             return Answer(text=routed.message, status="needs_input")
         if routed is not None:
-            return self._calculated(routed, backend="extractive")
+            return self.cost_answer(routed, backend="extractive")
         standalone = q
         previous = [t for r, t in history_messages(history) if r == "human"]
         if previous and len(morphemes(q)) <= 3:  # a short follow-up ("빌드는?") borrows the last question's topic
@@ -280,6 +280,7 @@ class KnowledgeBase:
 
     def _chunk_with(self, text: str, source_suffix: str):
         """The first indexed chunk of a document whose source ends with `source_suffix` containing `text`."""
+        self.retriever.sparse_index.sync()  # a calculation may come before any search has loaded the table
         for c in self.retriever.sparse_index.chunks:
             if not c.metadata.get("source", "").endswith(source_suffix):
                 continue
@@ -303,7 +304,8 @@ class KnowledgeBase:
                     break
         return out
 
-    def _calculated(self, result, backend: str | None = None) -> Answer:
+    def cost_answer(self, result, backend: str | None = None) -> Answer:
+        """A cost-tool result as an Answer: value, formula, assumptions, and each corpus constant cited."""
         from .cost import fmt
 
         citations: list[Citation] = []

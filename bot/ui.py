@@ -201,7 +201,7 @@ def build_ui(kb: KnowledgeBase):
             result = fn(*args)
         except (cost.CostInputError, ValueError) as e:
             return f"⚠️ 입력을 확인하세요: {e}"
-        return cost_table(kb._calculated(result))
+        return cost_table(kb.cost_answer(result))
 
     def number(text: str) -> float:
         text = (text or "").strip()

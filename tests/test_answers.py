@@ -91,3 +91,13 @@ def test_a_citation_naming_the_wrong_chunk_is_moved_to_the_supporting_one():
     assert c.repointed == 1 and c.citations[0].hit.chunk_id == "c2" and c.citations[0].quote.startswith("• T5")
     kept = check("GPU는 비쌉니다 [1].", hits)
     assert kept.repointed == 0 and kept.citations[0].hit.chunk_id == "c1"
+
+
+@pytest.mark.slow
+def test_a_calculation_before_any_search_still_cites_its_constants(corpus_kb):
+    from bot.api import KnowledgeBase
+    from bot.cost import gpus_needed
+
+    fresh = KnowledgeBase(corpus_kb.settings, corpus_kb.store, corpus_kb.encoder)  # nothing searched yet
+    a = fresh.cost_answer(gpus_needed(350, "V100-32GB"))
+    assert a.status == "calculated" and a.citations and "근거" in a.text
