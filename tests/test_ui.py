@@ -90,12 +90,8 @@ def test_answer_with_clickable_citation_and_highlighted_source(page):
 def test_feedback_is_recorded(page, ui_kb):
     # Gradio localises the label: the browser runs with locale ko-KR
     page.locator("#kbot-chat button[aria-label='좋아요'], #kbot-chat button[aria-label='Like']").last.click()
-    path = ui_kb.feedback_path
-    for _ in range(50):
-        if path.exists():
-            break
-        page.wait_for_timeout(200)
-    row = json.loads(path.read_text(encoding="utf-8").splitlines()[-1])
+    page.get_by_text("피드백을 저장했습니다").first.wait_for()  # shown after the row is written
+    row = json.loads(ui_kb.feedback_path.read_text(encoding="utf-8").splitlines()[-1])
     assert row["liked"] is True and row["channel"] == "ui" and "1000개당" in row["question"]
     assert row["citations"] and row["backend"] == "extractive"
 
