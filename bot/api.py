@@ -132,14 +132,13 @@ class KnowledgeBase:
 
     def _generative(self, q: str, history, llm, stream: bool) -> Iterator[str | Answer]:
         from .chain import answer_chain, answer_prompt, condense_chain, cost_tools, history_messages, prompt_inputs
-        from .costq import NeedsInput, route
+        from .costq import route
 
         tools = self.settings.backend == "openai"
         if not tools:  # the local model cannot call tools reliably: route numeric questions deterministically
             routed = route(q)
             if routed is not None:
-                answer = (Answer(text=routed.message, status="needs_input", backend=self.backend)
-                          if isinstance(routed, NeedsInput) else self.cost_answer(routed))
+                answer = self._routed(routed)
                 yield answer.text
                 yield answer
                 return
@@ -240,15 +239,13 @@ class KnowledgeBase:
 
     def _extractive(self, q: str, history) -> Answer:
         from .chain import history_messages
-        from .costq import NeedsInput, route
+        from .costq import route
         from .extractive import pick
         from .korean import morphemes
 
         routed = route(q)
-        if isinstance(routed, NeedsInput):
-            return Answer(text=routed.message, status="needs_input")
         if routed is not None:
-            return self.cost_answer(routed, backend="extractive")
+            return self._routed(routed, backend="extractive")
         standalone = q
         previous = [t for r, t in history_messages(history) if r == "human"]
         if previous and len(morphemes(q)) <= 3:  # a short follow-up ("빌드는?") borrows the last question's topic
@@ -303,6 +300,14 @@ class KnowledgeBase:
                     out.append((h, line, start, start + len(line)))
                     break
         return out
+
+    def _routed(self, routed, backend: str | None = None) -> Answer:
+        """The cost router's outcome as an Answer: a calculation, or a question naming the missing input."""
+        from .costq import NeedsInput
+
+        if isinstance(routed, NeedsInput):
+            return Answer(text=routed.message, status="needs_input", backend=backend or self.backend)
+        return self.cost_answer(routed, backend=backend)
 
     def cost_answer(self, result, backend: str | None = None) -> Answer:
         """A cost-tool result as an Answer: value, formula, assumptions, and each corpus constant cited."""

@@ -22,6 +22,7 @@ from .api import KnowledgeBase
 from .bm25 import BM25
 from .config import Settings
 from .embeddings import Encoder
+from .evaluate import percentile
 from .indexing import context_text, footnote_context
 from .korean import bm25_terms_batch, kiwi, morphemes_batch
 from .retrieval import rrf, score_fusion
@@ -90,12 +91,6 @@ def hit_at_k(chunk_rankings: list[list[str]], text_of: dict[str, str], answers: 
     return hits / max(len(answers), 1)
 
 
-def percentile(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    i = min(len(xs) - 1, max(0, int(round(p / 100 * (len(xs) - 1)))))
-    return xs[i]
 
 
 # -- the systems --------------------------------------------------------------------------------------------
