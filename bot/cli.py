@@ -422,7 +422,7 @@ def eval_cmd(questions: Annotated[Path, typer.Argument(help="A .jsonl question f
 
     from .api import KnowledgeBase
     from .config import load_settings
-    from .evaluate import load_questions, run_eval, write_report
+    from .evals.evaluate import load_questions, run_eval, write_report
 
     rows = load_questions(questions)
     backends = llm or [None]
@@ -473,7 +473,7 @@ def bench_retrieval(
     latency: Annotated[bool, typer.Option(help="Also measure ingest throughput and search latency.")] = True,
 ) -> None:
     """Score our hybrid against dense-only LangChain+Chroma, whitespace BM25 and each of our parts."""
-    from .bench import run_retrieval_bench
+    from .evals.bench import run_retrieval_bench
     from .config import load_settings
 
     settings = load_settings()
@@ -495,7 +495,7 @@ def bench_all(
     """Everything: retrieval (dev + KorQuAD), ingest vs raw encoder, search at 1x/20x, ask per backend, UI RSS."""
     import json as _json
 
-    from .bench import ask_latency, run_retrieval_bench, serving
+    from .evals.bench import ask_latency, run_retrieval_bench, serving
     from .config import load_settings
 
     settings = load_settings()

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.evaluate import (
+from bot.evals.evaluate import (
     EvalInputError,
     answer_correct,
     citation_correct,
@@ -46,7 +46,7 @@ def test_numbers_are_compared_after_normalising_korean_units():
 
 
 def test_summary_counts_refusals_and_false_refusals():
-    from bot.evaluate import Record
+    from bot.evals.evaluate import Record
 
     def rec(kind, status, correct, cited=None):
         return Record("x", kind, "q", status, "a", [], correct, cited, [], 0, 10.0, "", {"hybrid": 1}, 1.0)
@@ -96,7 +96,7 @@ def test_eval_command_writes_report_with_plots(tmp_path, model_cache, monkeypatc
 
 
 def test_bench_plots_and_serving_section(tmp_path):
-    from bot.bench import plot
+    from bot.evals.bench import plot
 
     results = {"korquad": {"ours: hybrid (default settings)": {"R@1": 0.9, "R@3": 0.95, "R@5": 0.99, "R@10": 1.0},
                            "BM25, whitespace tokens": {"R@1": 0.7, "R@3": 0.8, "R@5": 0.85, "R@10": 0.9}},

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import KbotError
-from .numerals import find_numbers
-from .types import Answer
+from ..errors import KbotError
+from ..numerals import find_numbers
+from ..types import Answer
 
 TYPES = ("fact", "cost", "refuse")
 KS = (1, 3, 5, 10)

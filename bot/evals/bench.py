@@ -18,15 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .api import KnowledgeBase
-from .bm25 import BM25
-from .config import Settings
-from .embeddings import Encoder
+from ..api import KnowledgeBase
+from ..bm25 import BM25
+from ..config import Settings
+from ..embeddings import Encoder
 from .evaluate import percentile
-from .indexing import context_text, footnote_context
-from .korean import bm25_terms_batch, kiwi, morphemes_batch
-from .retrieval import rrf, score_fusion
-from .types import SourceDoc
+from ..indexing import context_text, footnote_context
+from ..korean import bm25_terms_batch, kiwi, morphemes_batch
+from ..retrieval import rrf, score_fusion
+from ..types import SourceDoc
 
 Ranking = list[str]  # chunk ids, best first
 N_CAND = 100
@@ -217,7 +217,7 @@ def run_retrieval_bench(settings: Settings, dev: Path, korquad: Path, limit: int
 
     # dev set over our corpus
     log("dev set: indexing corpus/")
-    from .loaders import load_file
+    from ..loaders import load_file
 
     dev_docs = [load_file(p) for p in sorted(Path("corpus").glob("*.md"))]
     kb_dev = _open(settings, work / "dev", encoder)
