@@ -473,8 +473,8 @@ def bench_retrieval(
     latency: Annotated[bool, typer.Option(help="Also measure ingest throughput and search latency.")] = True,
 ) -> None:
     """Score our hybrid against dense-only LangChain+Chroma, whitespace BM25 and each of our parts."""
-    from .evals.bench import run_retrieval_bench
     from .config import load_settings
+    from .evals.bench import run_retrieval_bench
 
     settings = load_settings()
     report = run_retrieval_bench(settings, dev=dev, korquad=korquad, limit=questions, out=out,
@@ -495,8 +495,8 @@ def bench_all(
     """Everything: retrieval (dev + KorQuAD), ingest vs raw encoder, search at 1x/20x, ask per backend, UI RSS."""
     import json as _json
 
-    from .evals.bench import ask_latency, run_retrieval_bench, serving
     from .config import load_settings
+    from .evals.bench import ask_latency, run_retrieval_bench, serving
 
     settings = load_settings()
     work = work or settings.data_dir / "bench"
