@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -132,12 +133,15 @@ class KnowledgeBase:
 
     def _generative(self, q: str, history, llm, stream: bool) -> Iterator[str | Answer]:
         from .chain import answer_chain, answer_prompt, condense_chain, cost_tools, history_messages, prompt_inputs
-        from .costq import route
+        from .costq import NeedsInput
 
         tools = self.settings.backend == "openai"
+        needs = None
         if not tools:  # the local model cannot call tools reliably: route numeric questions deterministically
-            routed = route(q)
-            if routed is not None:
+            routed = self.route(q)
+            if isinstance(routed, NeedsInput):
+                needs = routed  # asked only if retrieval cannot answer either
+            elif routed is not None:
                 answer = self._routed(routed)
                 yield answer.text
                 yield answer
@@ -147,9 +151,9 @@ class KnowledgeBase:
             standalone = condense_chain(llm).invoke({"question": q, "history": history}) or q
             standalone = self.retriever.clean_query(standalone)
         hits = self.search(standalone, k=self.settings.answer_chunks)
-        if route(standalone) is None and not self._supported(standalone, hits):
-            # the same calibrated gate as the extractive backend: no generation for what the corpus lacks
-            answer = self._no_answer(hits)
+        if not self._supported(standalone, hits):
+            # the same learned gate as the extractive backend: no generation for what the corpus lacks
+            answer = self._routed(needs) if needs is not None else self._no_answer(hits)
             yield answer.text
             yield answer
             return
@@ -186,7 +190,7 @@ class KnowledgeBase:
 
         from .chain import cost_tools
         from .cost import CostInputError
-        from .costq import NeedsInput, route
+        from .costq import NeedsInput
 
         tools = {t.name: t for t in cost_tools(raw=True)}
         try:
@@ -195,7 +199,7 @@ class KnowledgeBase:
             return self.cost_answer(tools[call["name"]].invoke(call["args"]))
         except (CostInputError, ValidationError) as e:
             log.info("tool call %s rejected: %s", call.get("name"), e)
-            routed = route(q)
+            routed = self.route(q)
             if routed is not None and not isinstance(routed, NeedsInput):
                 return self.cost_answer(routed)
             message = routed.message if isinstance(routed, NeedsInput) else (
@@ -207,6 +211,7 @@ class KnowledgeBase:
         """A generated answer with its citations checked; refusals and uncited answers are marked as such."""
         from .chain import NO_ANSWER
         from .citations import check
+        from .grounding import MARKER, ground
 
         if not text.strip() or NO_ANSWER[:12] in text or "NO_ANSWER" in text:
             return self._no_answer(hits)
@@ -214,19 +219,28 @@ class KnowledgeBase:
         if not checked.citations:
             return Answer(text=f"{UNVERIFIED}\n{checked.text}", status="unverified", related=hits[:3],
                           backend=self.backend, removed_citations=len(checked.removed))
-        return Answer(text=checked.text, status="answered", citations=checked.citations, related=hits,
-                      backend=self.backend, removed_citations=len(checked.removed), moved_citations=checked.repointed)
+        grounded = ground(checked.text, checked.citations)
+        dropped = grounded.dropped_claims
+        if not MARKER.search(grounded.text):  # nothing the evidence holds is left
+            answer = self._no_answer(hits)
+            answer.status = "unsupported"
+            answer.dropped_claims = dropped
+            return answer
+        used = {int(n) for m in MARKER.finditer(grounded.text) for n in re.split(r"\s*[,，]\s*", m.group(1))}
+        kept = [c for c in checked.citations if c.number in used]
+        text = grounded.text
+        if dropped:
+            text += f"\n⚠ 근거 문서에서 확인되지 않은 문장 {len(dropped)}개를 뺐습니다."
+        return Answer(text=text, status="answered", citations=kept, related=hits, backend=self.backend,
+                      removed_citations=len(checked.removed),
+                      moved_citations=checked.repointed, dropped_claims=dropped)
 
     def _supported(self, question: str, hits: list[Hit], picked=None) -> bool:
-        """Whether the chunks can answer: every name in the question occurs in the corpus, and some sentence covers
-        at least MIN_COVERAGE of the question's idf-weighted content words (calibrated on the dev set)."""
-        from .extractive import MIN_COVERAGE, pick
+        """Whether the answerability model finds a sentence of the chunks that answers the question."""
+        from .extractive import pick
 
-        stats = self._corpus_stats()
-        if stats.unknown_names(question):
-            return False
-        picked = picked or pick(question, hits, stats)
-        return picked is not None and picked.coverage >= MIN_COVERAGE
+        picked = picked or pick(question, hits, self._corpus_stats())
+        return picked is not None and picked.answerable
 
     def _no_answer(self, hits: list[Hit]) -> Answer:
         from .chain import NO_ANSWER
@@ -239,12 +253,12 @@ class KnowledgeBase:
 
     def _extractive(self, q: str, history) -> Answer:
         from .chain import history_messages
-        from .costq import route
+        from .costq import NeedsInput
         from .extractive import pick
         from .korean import morphemes
 
-        routed = route(q)
-        if routed is not None:
+        routed = self.route(q)
+        if routed is not None and not isinstance(routed, NeedsInput):
             return self._routed(routed, backend="extractive")
         standalone = q
         previous = [t for r, t in history_messages(history) if r == "human"]
@@ -253,8 +267,11 @@ class KnowledgeBase:
         hits = self.search(standalone, k=5)
         picked = pick(standalone, hits, self._corpus_stats())
         if not self._supported(q, hits, picked):
+            if routed is not None:  # a calculation missing an input, and retrieval cannot answer it either
+                return self._routed(routed, backend="extractive")
             answer = self._no_answer(hits)
             answer.backend = "extractive"
+            answer.confidence = picked.score if picked else 0.0
             return answer
         hit = hits[picked.hit_index]
         quote = hit.text[picked.start:picked.end]
@@ -263,7 +280,18 @@ class KnowledgeBase:
         for note in self._resolve_notes(hit, quote):
             citations.append(Citation(len(citations) + 1, *note))
             text += f"\n주석: {note[1]} [{len(citations)}]"
-        return Answer(text=text, status="answered", citations=citations, related=hits, standalone=standalone)
+        return Answer(text=text, status="answered", citations=citations, related=hits, standalone=standalone,
+                      confidence=picked.score)
+
+    def route(self, question: str):
+        """The cost router's decision for `question`: a CostResult, NeedsInput, or None (a look-up). A model the
+        question names counts as a supplied size when an article states it (GPT-3 → 1750억, cited)."""
+        from .costq import find_model_size, route
+
+        def resolve(name: str):
+            return find_model_size(name, self.search(f"{name} 파라미터", k=8))
+
+        return route(question, resolve)
 
     def _corpus_stats(self):
         from .extractive import CorpusStats
@@ -271,7 +299,7 @@ class KnowledgeBase:
         index = self.retriever.sparse_index
         index.sync()
         if self._stats is None or self._stats_revision != index.revision:
-            self._stats = CorpusStats([c.text for c in index.chunks])
+            self._stats = CorpusStats(terms=[c.metadata.get("terms", "").split() for c in index.chunks])
             self._stats_revision = index.revision
         return self._stats
 

@@ -482,6 +482,28 @@ def bench_retrieval(
     console.print(report, highlight=False, markup=False)
 
 
+@bench_app.command("answerability")
+@friendly
+def bench_answerability(
+    korquad: KorquadOption = KORQUAD_FILE,
+    llm: Annotated[list[str] | None, typer.Option("--llm", help="Backends to run (repeat): extractive, local, "
+                                                               "openai. Default: extractive.")] = None,
+    sample: Annotated[int, typer.Option(help="Questions asked of a generative backend (a seeded sample of the "
+                                              "test half).")] = 120,
+    out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports/bench"),
+    work: Annotated[Path | None, typer.Option(help="Index folder (kept for re-runs); default "
+                                                  "DATA_DIR/bench/answerability.")] = None,
+) -> None:
+    """Refusals and answers on KorQuAD near-misses: the test half of a seeded split (tuning half trains the model)."""
+    from .config import load_settings
+    from .evals.answerability import render, run
+
+    settings = load_settings()
+    result = run(settings, korquad, out, work or settings.data_dir / "bench" / "answerability",
+                 llm or ["extractive"], sample, console.print)
+    console.print(render(result), highlight=False, markup=False)
+
+
 @bench_app.command("all")
 @friendly
 def bench_all(

@@ -1,94 +1,57 @@
-"""The extractive backend: answer with the sentences of the retrieved chunks that best cover the question.
+"""The extractive backend's pieces: corpus statistics and the best sentence of the retrieved chunks.
 
-No generator. Sentences, and adjacent pairs on one line (Korean news often states the fact in the sentence after
-the one naming the topic), are scored by the idf-weighted share of the question's content morphemes they contain,
-plus a bonus when they hold the kind of number the question asks for (money, duration, count, power...). A cited
-footnote ("...공개했다.[20]") is resolved to the note itself. The corpus is taken not to hold the answer when a
-name in the question never occurs in it (Gemini, 엑사원) or when coverage is below MIN_COVERAGE; both were
-calibrated on the dev set (20 fact and 10 refuse questions).
+No generator. Candidate sentences, and adjacent pairs on one line (Korean news often states the fact in the sentence
+after the one naming the topic), are scored by the answerability model (`answerability.py`): the best one is the
+answer when it clears the model's threshold, otherwise the question is refused. A cited footnote
+("...공개했다.[20]") is resolved to the note itself by the answer flow.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
-from .korean import morphemes, sentence_spans, tagged
 from .types import Hit
-
-MIN_COVERAGE = 0.25
-ANSWER_TYPES = [
-    (re.compile(r"기간|얼마\s?동안|몇\s?(개월|년|달|주)"), re.compile(r"\d\s?(개월|년|달|주|일)")),
-    (re.compile(r"몇\s?배"), re.compile(r"\d\s?배")),
-    (re.compile(r"전력|kw|와트", re.I), re.compile(r"\d\s?(kW|W|Wh|kWh|GWh)")),
-    (re.compile(r"얼마|가격|비용|요금|원가|매출|돈"), re.compile(r"\d\s?(만|억|천)?\s?(달러|원|센트)|\$\s?\d")),
-    (re.compile(r"몇\s?(개|장|대|명|가지|비트)"), re.compile(r"\d\s?[만억천]?\s?(개|장|대|명|가지|비트)")),
-    (re.compile(r"수는|몇"), re.compile(r"\d")),
-]
-# Question words never appear in the answer; they must not count as uncovered terms.
-QUESTION_WORDS = {"얼마", "얼마나", "몇", "무엇", "뭐", "무슨", "누구", "언제", "어디", "어느", "어떤", "어떻", "왜"}
-
-
-def answer_pattern(question: str) -> re.Pattern | None:
-    for asks, looks in ANSWER_TYPES:
-        if asks.search(question):
-            return looks
-    return None
 
 
 @dataclass(frozen=True)
 class Picked:
+    """The chosen span of `hits[hit_index]` (offsets in its text) and the model's probability that it answers."""
+
     hit_index: int
-    start: int  # offsets inside the hit's text
+    start: int
     end: int
     score: float
     coverage: float
+    answerable: bool = True
 
 
 class CorpusStats:
-    """Document frequencies of content morphemes and the lower-cased text of all chunks."""
+    """Document frequencies of content morphemes over all chunks (read from the terms stored with each chunk)."""
 
-    def __init__(self, texts: list[str]) -> None:
-        self.n = max(len(texts), 1)
+    def __init__(self, texts: list[str] | None = None, terms: list[list[str]] | None = None) -> None:
+        if terms is None:
+            from .korean import morphemes_batch
+
+            terms = morphemes_batch(texts or [])
+        self.n = max(len(terms), 1)
         self.df: dict[str, int] = {}
-        for t in texts:
-            for term in set(morphemes(t)):
-                self.df[term] = self.df.get(term, 0) + 1
-        self.blob = "\n".join(texts).lower()
+        for ts in terms:
+            for term in set(ts):
+                if not term.startswith("#"):  # the BM25 side's character bigrams are not morphemes
+                    self.df[term] = self.df.get(term, 0) + 1
 
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
-    def unknown_names(self, question: str) -> list[str]:
-        """Proper nouns and foreign words of the question that occur nowhere in the corpus."""
-        return [form for form, tag in tagged(question)
-                if tag in ("NNP", "SL") and len(form) >= 2 and form.lower() not in self.blob]
 
+def pick(question: str, hits: list[Hit], stats: CorpusStats, judge=None) -> Picked | None:
+    """The sentence (or pair) of `hits` most likely to answer `question`; `answerable` says if it clears the bar."""
+    from .answerability import Judge
 
-def pick(question: str, hits: list[Hit], stats: CorpusStats, max_sentences: int = 2) -> Picked | None:
-    q_terms = set(morphemes(question)) - QUESTION_WORDS
-    total = sum(stats.idf(t) for t in q_terms)
-    if not q_terms or total <= 0:
+    j = (judge or Judge(stats)).judge(question, hits)
+    if j.candidate is None:
         return None
-    wants = answer_pattern(question)
-    best: Picked | None = None
-    for hi, h in enumerate(hits):
-        spans = sentence_spans(h.text)
-        terms = [set(morphemes(h.text[a:b])) for a, b in spans]
-        for i in range(len(spans)):
-            for width in range(1, max_sentences + 1):
-                j = i + width
-                if j > len(spans):
-                    break
-                if width > 1 and "\n" in h.text[spans[i][0]:spans[j - 1][1]]:
-                    break  # never join across lines (list items, footnotes)
-                covered = set().union(*terms[i:j]) & q_terms
-                coverage = sum(stats.idf(t) for t in covered) / total
-                score = coverage - 0.03 * (width - 1) - 0.02 * hi
-                if wants is not None and wants.search(h.text[spans[i][0]:spans[j - 1][1]]):
-                    score += 0.15
-                if best is None or score > best.score:
-                    best = Picked(hi, spans[i][0], spans[j - 1][1], score, coverage)
-    return best
+    c = j.candidate
+    return Picked(c.hit_index, c.start, c.end, j.prob, c.coverage, j.answerable)

@@ -104,3 +104,5 @@ class Answer:
     removed_citations: int = 0  # citation numbers the generator invented (removed from the text)
     moved_citations: int = 0  # citations the generator put on a chunk that does not support the sentence (fixed)
     standalone: str | None = None  # the question as searched (follow-ups rewritten)
+    confidence: float | None = None  # the answerability model's probability for the best sentence
+    dropped_claims: list[str] = field(default_factory=list)  # generated sentences their evidence did not hold

@@ -160,7 +160,7 @@ def evaluate_row(kb, row: dict, k: int = 10) -> Record:
         value = a.result.value if a.status == "calculated" and a.result is not None else None
         correct, cited_ok = cost_correct(value, row["number"], row.get("rel_tol", 0.0)), None
     else:
-        correct, cited_ok = a.status == "no_answer", None
+        correct, cited_ok = a.status in ("no_answer", "unsupported"), None
     notice = a.notice or ""
     body = a.text[len(notice):] if notice and a.text.startswith(notice) else a.text
     ungrounded = ungrounded_numbers(body, cited, tool_values) if a.status in ("answered", "calculated") else []
@@ -183,7 +183,7 @@ def summarise(records: list[Record]) -> dict:
         "citation_accuracy": share(facts, lambda r: r.cited_correct),
         "cost_accuracy": share(costs, lambda r: r.correct),
         "refusal_accuracy": share(refuse, lambda r: r.correct),
-        "false_refusal_rate": share(facts + costs, lambda r: r.status == "no_answer"),
+        "false_refusal_rate": share(facts + costs, lambda r: r.status in ("no_answer", "unsupported")),
         "invented_citations": sum(r.invented for r in records),
         "ungrounded_numbers": sum(len(r.ungrounded) for r in records),
         "ask_ms_p50": percentile([r.ask_ms for r in records], 50),

@@ -1,0 +1,465 @@
+"""Can the retrieved chunks answer the question, and with which sentence? One small learned model decides both.
+
+Every sentence (and adjacent pair on one line) of the retrieved chunks is a candidate. A logistic regression over
+a few features scores how likely the candidate holds the answer; the best candidate is the extractive answer, and
+when even the best scores below the model's threshold the question is refused. The features follow what makes a
+near-miss look answerable to a word counter:
+
+- alignment: every named thing in the question (organisations, products, model names such as GPT-2 vs GPT-3,
+  years, numbers with units) must be matched in the candidate, its chunk or the document title; Korean/English
+  aliases (엔비디아/NVIDIA) count (`data/aliases.toml`);
+- the asked answer type must be present: 몇 명 needs a count of people, 언제 a date, 얼마 money, 누구 a name;
+- idf-weighted coverage of the question's content morphemes (all of them, the common nouns and the predicates),
+  words the corpus never uses, character-bigram overlap, the best coverage any candidate reaches, and the rank.
+
+Sentence length and raw retrieval scores were tried and left out: they helped on KorQuAD but their scale differs
+between encyclopaedia paragraphs and news articles or list items, and the model has to carry over.
+
+The weights, the feature scaling and the threshold live in `data/answerability.json`, written by
+`scripts/train_answerability.py` from the tuning half of the KorQuAD answerability benchmark
+(`kbot bench answerability`); nothing here is set by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import tomllib
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from .korean import kiwi, sentence_spans
+from .numerals import find_numbers
+from .types import Hit
+
+QUESTION_WORDS = {"얼마", "얼마나", "몇", "무엇", "뭐", "무슨", "누구", "언제", "어디", "어느", "어떤", "어떻", "왜",
+                  "어떠", "무엇인가", "누가"}
+# Light verbs and hedges carry no fact ("...라고 했어?", "대략"): they must not count as uncovered terms.
+LIGHT_WORDS = {"하", "되", "있", "없", "이", "알리", "말하", "대략", "약", "정도", "들", "대하", "관하", "나오"}
+_KEEP = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "MAG", "SL", "SN", "SH", "MM"}
+
+# (question asks, evidence must show); the first matching row is the asked type. None: a name the question lacks.
+ANSWER_TYPES: list[tuple[str, re.Pattern, re.Pattern | None]] = [
+    ("date", re.compile(r"언제|몇\s?년(도|에|부터|까지)?\b|몇\s?월|며칠|연도|날짜|시기|시점|몇\s?년도"),
+     re.compile(r"\d{1,4}\s?(년|월|일)|세기|년대|작년|올해|지난해|전년|연초|연말|당시")),
+    ("people", re.compile(r"몇\s?명|인원|직원\s?수|사람\s?수|회원\s?수|사용자\s?수|이용자\s?수"),
+     re.compile(r"\d[\d,.]*\s?[만천백억]?\s?명|[천만억]\s?명")),
+    ("duration", re.compile(r"얼마\s?동안|기간|몇\s?(개월|년간|달|주|시간|일간|분)|며칠\s?동안|얼마나\s?걸"),
+     re.compile(r"\d\s?(개월|년|달|주|일|시간|분|초)")),
+    ("ratio", re.compile(r"몇\s?배|몇\s?(%|퍼센트)|비율|비중|점유율|몇\s?프로"),
+     re.compile(r"\d\s?(배|%|퍼센트|프로)")),
+    ("power", re.compile(r"전력|kw|와트|소비\s?전력", re.I), re.compile(r"\d\s?(kW|W|Wh|kWh|GWh|MW|와트)", re.I)),
+    ("memory", re.compile(r"메모리|용량|vram", re.I), re.compile(r"\d\s?(GB|TB|MB|기가|테라)", re.I)),
+    ("money", re.compile(r"얼마|가격|비용|요금|원가|매출|금액|값|투자\s?(액|금|규모)|몸값|가치|수익|이익|손실|예산"),
+     re.compile(r"\d\s?[만억천조]?\s?(달러|원|센트|유로|엔|위안|파운드)|\$\s?\d|[만억천조]\s?(달러|원)")),
+    ("count", re.compile(r"몇\s?(개|장|대|가지|비트|번|회|곳|종|권|편|위|층|척|마리|호|차)|개수"),
+     re.compile(r"\d\s?[만억천]?\s?(개|장|대|가지|비트|번|회|곳|종|권|편|위|층|척|마리|호|차)|"
+                r"(한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s?(개|장|대|가지|번|곳|명|척|마리)")),
+    ("number", re.compile(r"몇|수는|수가"), re.compile(r"\d|(한|두|세|네|다섯)\s?(개|명|번|가지)")),
+    ("person", re.compile(r"누구|누가|인물은|사람은|선수는|감독은|작가는|저자는|창업자|설립자"), None),
+    ("place", re.compile(r"어디|어느\s?(나라|지역|도시|곳|국가)|장소|국가는|도시는|지역은"), None),
+]
+FEATURES = ["cov", "cov_ctx", "bigram", "named_sent", "named_ctx", "has_named", "type_wanted", "type_match",
+            "oov", "uncovered_max", "rank", "width2", "n_terms", "cov_x_named", "type_ok", "cov_x_type",
+            "uncov_sent_max", "cov_common", "cov_pred", "q_best_cov", "q_best_common", "cov_gap", "type_anchor"]
+LATIN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)")
+YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)\s?년")
+COMMON_LATIN = {"ai", "it", "the", "a", "an", "of", "and", "to", "in", "is", "vs", "etc"}
+
+
+# -- named things -------------------------------------------------------------------------------------------
+@cache
+def _alias_groups() -> dict[str, tuple[str, ...]]:
+    text = resources.files("bot").joinpath("data/aliases.toml").read_text(encoding="utf-8")
+    out: dict[str, tuple[str, ...]] = {}
+    for group in tomllib.loads(text)["groups"]:
+        forms = tuple(g.lower() for g in group)
+        for f in forms:
+            out[f] = tuple(dict.fromkeys(out.get(f, ()) + forms))
+    return out
+
+
+def spellings(name: str) -> tuple[str, ...]:
+    """`name` and its aliases, lower-cased."""
+    low = name.lower()
+    return _alias_groups().get(low, (low,))
+
+
+@dataclass(frozen=True)
+class Named:
+    """Something the evidence must mention: a Latin-script name (GPT-2), a proper noun, a year, a number."""
+
+    kind: str  # latin | proper | year | number
+    text: str
+    value: float | None = None
+
+
+def _latin_in(form: str, low: str) -> bool:
+    """`form` occurs in `low` as a whole token, hyphen optional: GPT-3 matches GPT3 and "GPT 3", not GPT-3.5,
+    GPT-30, GPT-2 or Flan-T5's T5."""
+    parts = re.findall(r"[a-z]+|\d+(?:\.\d+)?|[^a-z\d\s.-]+", form.lower())
+    if not parts:
+        return False
+    body = r"[-.\s]?".join(re.escape(p) for p in parts)
+    pattern = rf"(?<![a-z0-9])(?<![a-z0-9][-.]){body}(?![a-z0-9]|[-.][a-z0-9])"
+    return re.search(pattern, low) is not None
+
+
+def is_identifier(named: Named) -> bool:
+    """A model or product identifier (GPT-2, H100, T5, A100): letters with digits. These never stand for each other,
+    so the evidence must name the same one."""
+    return named.kind == "latin" and bool(re.search(r"\d", named.text)) and bool(re.search(r"[A-Za-z]", named.text))
+
+
+def named_things(text: str, tags: list[tuple[str, str]] | None = None) -> list[Named]:
+    """The names, years and numbers in `text` that its evidence has to match."""
+    out: list[Named] = []
+    seen: set[str] = set()
+    for m in LATIN.finditer(text):
+        form = m.group(1)
+        if form.lower() in COMMON_LATIN or (len(form) < 2 and not re.search(r"\d", form)):
+            continue
+        if form.lower() not in seen:
+            seen.add(form.lower())
+            out.append(Named("latin", form))
+    years = set()
+    for m in YEAR.finditer(text):
+        years.add(m.start(1))
+        if m.group(1) not in seen:
+            seen.add(m.group(1))
+            out.append(Named("year", m.group(1), float(m.group(1))))
+    for n in find_numbers(text):
+        if n.start in years or re.search(r"[A-Za-z]", text[max(0, n.start - 1):n.start]):
+            continue  # a year, or the digits of a name such as V100
+        if not n.unit or re.fullmatch(r"[\d.]+", n.text) and not n.unit:
+            continue
+        key = f"#{n.value}"
+        if key not in seen:
+            seen.add(key)
+            out.append(Named("number", n.text, n.value))
+    for form, tag in tags if tags is not None else _tags(text):
+        if tag == "NNP" and len(form) >= 2 and form.lower() not in seen and not LATIN.fullmatch(form):
+            seen.add(form.lower())
+            out.append(Named("proper", form))
+    return out
+
+
+def matches(named: Named, low: str, values: set[float]) -> bool:
+    """Whether evidence text (lower-cased, with the values of its numbers) mentions `named`."""
+    if named.kind == "latin":
+        return any(_latin_in(f, low) if re.fullmatch(r"[a-z0-9.\- ]+", f) else f in low
+                   for f in spellings(named.text))
+    if named.kind == "proper":
+        return any(f in low for f in spellings(named.text))
+    if named.kind == "year":
+        return re.search(rf"(?<!\d){named.text}(?!\d)", low) is not None
+    return any(_same(named.value, v) for v in values)
+
+
+def _same(a: float | None, b: float) -> bool:
+    return a is not None and abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1.0)
+
+
+def number_values(text: str) -> set[float]:
+    return {n.value for n in find_numbers(text)}
+
+
+# -- analysis cache -----------------------------------------------------------------------------------------
+_lock = threading.Lock()
+
+
+def _tags(text: str) -> list[tuple[str, str]]:
+    k = kiwi()
+    from .korean import _lock as kiwi_lock
+
+    with kiwi_lock:
+        toks = k.tokenize(text)
+    return [(t.form, t.tag) for t in toks]
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    spans: list[tuple[int, int]]
+    terms: list[frozenset[str]]  # content morphemes per sentence
+    proper: list[frozenset[str]]  # proper nouns per sentence
+    all_terms: frozenset[str]
+
+
+class _Cache:
+    """Sentence spans and morphemes per chunk text, kept for the chunks recent questions retrieved."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.data: OrderedDict[str, _Analysis] = OrderedDict()
+
+    def get(self, text: str) -> _Analysis:
+        with _lock:
+            found = self.data.get(text)
+            if found is not None:
+                self.data.move_to_end(text)
+                return found
+        spans = sentence_spans(text)
+        k = kiwi()
+        from .korean import _lock as kiwi_lock
+
+        with kiwi_lock:
+            toks = k.tokenize(text)
+        terms: list[set[str]] = [set() for _ in spans]
+        proper: list[set[str]] = [set() for _ in spans]
+        si = 0
+        for t in toks:
+            while si < len(spans) and t.start >= spans[si][1]:
+                si += 1
+            if si >= len(spans):
+                break
+            if t.start < spans[si][0]:
+                continue
+            if t.tag in _KEEP:
+                terms[si].add(t.form.lower())
+            if t.tag == "NNP":
+                proper[si].add(t.form.lower())
+        out = _Analysis(spans, [frozenset(s) for s in terms], [frozenset(s) for s in proper],
+                        frozenset().union(*terms) if terms else frozenset())
+        with _lock:
+            self.data[text] = out
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+        return out
+
+
+_CACHE = _Cache()
+
+
+# -- the model ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Model:
+    """Small gradient-boosted trees over the features (sklearn's HistGradientBoosting, exported as plain arrays);
+    `threshold` applies to the best candidate's probability."""
+
+    features: tuple[str, ...]
+    baseline: float
+    trees: tuple[dict, ...]  # each: feature, threshold, left, right, leaf (bool), value (lists, one per node)
+    threshold: float
+    meta: dict
+
+    def probs(self, xs: list[list[float]]):
+        """The probability that each candidate (a row of features) holds the answer."""
+        import numpy as np
+
+        x = np.asarray(xs, dtype=np.float64)
+        raw = np.full(len(x), self.baseline)
+        rows = np.arange(len(x))
+        for t in self._arrays:
+            feature, threshold, left, right, leaf, value = t
+            node = np.zeros(len(x), dtype=np.int64)
+            while True:
+                inner = ~leaf[node]
+                if not inner.any():
+                    break
+                go_left = x[rows, feature[node]] <= threshold[node]
+                node = np.where(inner, np.where(go_left, left[node], right[node]), node)
+            raw += value[node]
+        return 1.0 / (1.0 + np.exp(-np.clip(raw, -40, 40)))
+
+    @property
+    def _arrays(self):
+        cached = self.__dict__.get("_np")
+        if cached is None:
+            import numpy as np
+
+            cached = [(np.asarray(t["feature"], dtype=np.int64), np.asarray(t["threshold"], dtype=np.float64),
+                       np.asarray(t["left"], dtype=np.int64), np.asarray(t["right"], dtype=np.int64),
+                       np.asarray(t["leaf"], dtype=bool), np.asarray(t["value"], dtype=np.float64))
+                      for t in self.trees]
+            object.__setattr__(self, "_np", cached)
+        return cached
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Model:
+        if list(d["features"]) != FEATURES:
+            raise ValueError("answerability.json was trained on other features: run scripts/train_answerability.py")
+        return cls(tuple(d["features"]), float(d["baseline"]), tuple(d["trees"]), float(d["threshold"]),
+                   d.get("meta", {}))
+
+
+@cache
+def default_model() -> Model:
+    text = resources.files("bot").joinpath("data/answerability.json").read_text(encoding="utf-8")
+    return Model.from_dict(json.loads(text))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit_index: int
+    start: int  # offsets inside the hit's text
+    end: int
+    x: list[float]
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The best candidate (None when the hits have no sentence) and whether it clears the threshold."""
+
+    candidate: Candidate | None
+    prob: float
+    answerable: bool
+
+
+class QuestionView:
+    """What the features need from a question, computed once."""
+
+    def __init__(self, question: str, stats) -> None:
+        tags = _tags(question)
+        self.terms = {f.lower() for f, t in tags if t in _KEEP} - QUESTION_WORDS - LIGHT_WORDS
+        self.preds = {f.lower() for f, t in tags if t in ("VV", "VA", "XR")} & self.terms
+        self.common = self.terms - {f.lower() for f, t in tags if t in ("NNP", "SL", "SN", "SH")}
+        self.weights = {t: stats.idf(t) for t in self.terms}
+        self.common_total = sum(self.weights[t] for t in self.common) or 1.0
+        self.pred_total = sum(self.weights[t] for t in self.preds) or 1.0
+        self.total = sum(self.weights.values()) or 1.0
+        self.oov = sum(w for t, w in self.weights.items() if stats.df.get(t, 0) == 0) / self.total
+        self.max_idf = max(self.weights.values(), default=1.0) or 1.0
+        self.named = named_things(question, tags)
+        self.type = next(((name, looks) for name, asks, looks in ANSWER_TYPES if asks.search(question)), None)
+        self.proper = {f.lower() for f, t in tags if t == "NNP"}
+        bare = question
+        for w in QUESTION_WORDS:
+            bare = bare.replace(w, " ")
+        self.bigrams = _bigrams(bare)
+
+
+def _bigrams(s: str) -> set[str]:
+    out = set()
+    for w in re.findall(r"\w+", s.lower()):
+        out |= {w[i:i + 2] for i in range(len(w) - 1)}
+    return out
+
+
+class Judge:
+    """Scores candidate sentences of retrieved chunks with the answerability model."""
+
+    def __init__(self, stats, model: Model | None = None, max_sentences: int = 2) -> None:
+        self.stats = stats
+        self._model = model
+        self.max_sentences = max_sentences
+
+    @property
+    def model(self) -> Model:
+        return self._model or default_model()
+
+    def candidates(self, question: str | QuestionView, hits: list[Hit]) -> list[Candidate]:
+        qv = question if isinstance(question, QuestionView) else QuestionView(question, self.stats)
+        if not qv.terms:
+            return []
+        ids = [n for n in qv.named if is_identifier(n)]
+        out: list[Candidate] = []
+        for hi, h in enumerate(hits):
+            a = _CACHE.get(h.text)
+            low_chunk = f"{h.title}\n{h.text}".lower()
+            chunk_values = number_values(h.text)
+            title_terms = set(a_t for a_t in _title_terms(h.title))
+            ctx_terms = a.all_terms | title_terms
+            named_ctx = _named_share(qv.named, low_chunk, chunk_values)
+            uncovered = [w for t, w in qv.weights.items() if t not in ctx_terms]
+            uncovered_max = max(uncovered, default=0.0) / qv.max_idf
+            cov_ctx = sum(w for t, w in qv.weights.items() if t in ctx_terms) / qv.total
+            for i in range(len(a.spans)):
+                for width in range(1, self.max_sentences + 1):
+                    j = i + width
+                    if j > len(a.spans):
+                        break
+                    s, e = a.spans[i][0], a.spans[j - 1][1]
+                    sent = h.text[s:e]
+                    if width > 1 and "\n" in sent:
+                        break  # never join across lines (list items, footnotes)
+                    if ids:
+                        near = f"{h.title}\n{h.text[a.spans[max(0, i - 2)][0]:e]}".lower()
+                        if not all(matches(n, near, set()) for n in ids):
+                            continue  # evidence about GPT-3 does not answer a question about GPT-2
+                    terms = frozenset().union(*a.terms[i:j])
+                    cov = sum(w for t, w in qv.weights.items() if t in terms) / qv.total
+                    low = sent.lower()
+                    named_sent = _named_share(qv.named, low, number_values(sent))
+                    wanted, found, looks = 0.0, 0.0, None
+                    if qv.type is not None:
+                        wanted = 1.0
+                        looks = qv.type[1]
+                        if looks is None:  # a name the question does not already hold
+                            found = float(bool(frozenset().union(*a.proper[i:j]) - qv.proper))
+                        else:
+                            found = float(looks.search(sent) is not None)
+                    bigram = len(qv.bigrams & _bigrams(sent)) / len(qv.bigrams) if qv.bigrams else 0.0
+                    type_ok = 1.0 if not wanted else found
+                    missing = [w for t, w in qv.weights.items() if t not in terms]
+                    cov_common = sum(qv.weights[t] for t in qv.common if t in terms) / qv.common_total \
+                        if qv.common else 1.0
+                    cov_pred = sum(qv.weights[t] for t in qv.preds if t in terms) / qv.pred_total \
+                        if qv.preds else 1.0
+                    # Only features that mean the same in any corpus: no sentence length or raw retrieval scores,
+                    # whose scale differs between encyclopaedia paragraphs and news or list items.
+                    x = [cov, cov_ctx, bigram, named_sent, named_ctx, float(bool(qv.named)), wanted, found,
+                         qv.oov, uncovered_max, hi / 5.0, float(width == 2), math.log1p(len(qv.terms)) / 3.0,
+                         cov * named_sent, type_ok, cov * type_ok, max(missing, default=0.0) / qv.max_idf,
+                         cov_common, cov_pred, 0.0, 0.0, 0.0, _anchor(qv, sent, looks if wanted else None)]
+                    out.append(Candidate(hi, s, e, x, cov))
+        # question-level context: how well the best candidate covers the question, and this one's distance to it
+        best_cov = max((c.x[0] for c in out), default=0.0)
+        best_common = max((c.x[17] for c in out), default=0.0)
+        for c in out:
+            c.x[19], c.x[20], c.x[21] = best_cov, best_common, best_cov - c.x[0]
+        return out
+
+    def judge(self, question: str, hits: list[Hit]) -> Judgement:
+        """The best candidate and whether the model finds it answers `question`."""
+        cands = self.candidates(question, hits)
+        if not cands:
+            return Judgement(None, 0.0, False)
+        probs = self.model.probs([c.x for c in cands])
+        i = int(probs.argmax())
+        p = float(probs[i])
+        return Judgement(cands[i], p, p >= self.model.threshold)
+
+
+@cache
+def _title_terms_cached(title: str) -> frozenset[str]:
+    return frozenset(f.lower() for f, t in _tags(title) if t in _KEEP) if title else frozenset()
+
+
+def _title_terms(title: str) -> frozenset[str]:
+    return _title_terms_cached(title)
+
+
+def _anchor(qv: QuestionView, sent: str, looks: re.Pattern | None) -> float:
+    """Whether the asked value in `sent` belongs to what the question names: the nearest name before it is one of
+    the question's ("V100 한 장에 1500만원" answers about V100, not TPU). 1 when there is nothing to check."""
+    if looks is None or not qv.named:
+        return 1.0
+    names = [n for n in qv.named if n.kind in ("latin", "proper")]
+    if not names:
+        return 1.0
+    low = sent.lower()
+    m = looks.search(sent)
+    if m is None:
+        return 0.5
+    head = low[:m.start()]
+    mentions = [(mm.start(), mm.group(1)) for mm in LATIN.finditer(sent[:m.start()])]
+    for n in names:
+        for f in spellings(n.text):
+            i = head.rfind(f)
+            if i >= 0:
+                mentions.append((i, f))
+    if not mentions:
+        return 0.5
+    _, nearest = max(mentions)
+    return float(any(nearest.lower() in spellings(n.text) or matches(n, nearest.lower(), set()) for n in names))
+
+
+def _named_share(named: list[Named], low: str, values: set[float]) -> float:
+    if not named:
+        return 1.0
+    return sum(matches(n, low, values) for n in named) / len(named)
