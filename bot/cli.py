@@ -241,7 +241,9 @@ def slack(llm: LlmOption = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     kb = KnowledgeBase.open(load_settings(**({"llm": llm} if llm else {})))
     if kb.store.count() == 0:
-        raise KbotError("The index is empty: run `kbot ingest corpus/` first.")
+        from .errors import NotIndexedError
+
+        raise NotIndexedError()
     s = kb.settings
     where = "Socket Mode" if s.slack_app_token else f"http://{s.slack_host}:{s.slack_port}/slack/events"
     err.print(f"kbot Slack bot: {where} (answers: {kb.backend})", highlight=False)
