@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import cost
 from .errors import KbotError
 
 app = typer.Typer(help="kbot: Korean knowledge-base search and answers over your documents.",
@@ -23,6 +24,16 @@ console = Console()
 err = Console(stderr=True)
 
 
+def print_error(e: KbotError) -> None:
+    """The user's message, then the operator's hint (English, may name commands and settings)."""
+    from rich.text import Text
+
+    line = Text("error: ", style="bold red") + Text(e.user_message)
+    err.print(line, highlight=False, emoji=False)
+    if e.hint and e.hint != e.user_message:
+        err.print(Text("hint: ", style="bold") + Text(e.hint), highlight=False, emoji=False)
+
+
 def friendly(fn):
     """Turn kbot's errors into a message and exit status 2 instead of a traceback."""
 
@@ -31,7 +42,7 @@ def friendly(fn):
         try:
             return fn(*args, **kwargs)
         except KbotError as e:
-            err.print(f"[bold red]error:[/] {e}", highlight=False)
+            print_error(e)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -197,7 +208,7 @@ def repl(llm: LlmOption = None) -> None:
             answer = _answer(kb, q, history)
             history += [("user", q), ("assistant", answer.text)]
         except KbotError as e:
-            err.print(f"[red]{e}[/]", highlight=False)
+            print_error(e)
 
 
 @app.command()
@@ -230,7 +241,9 @@ def slack(llm: LlmOption = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     kb = KnowledgeBase.open(load_settings(**({"llm": llm} if llm else {})))
     if kb.store.count() == 0:
-        raise KbotError("The index is empty: run `kbot ingest corpus/` first.")
+        from .errors import NotIndexedError
+
+        raise NotIndexedError()
     s = kb.settings
     where = "Socket Mode" if s.slack_app_token else f"http://{s.slack_host}:{s.slack_port}/slack/events"
     err.print(f"kbot Slack bot: {where} (answers: {kb.backend})", highlight=False)
@@ -278,16 +291,19 @@ def _num(text: str) -> float:
 
 
 def _cost_call(fn, *args, **kwargs) -> None:
-    from .cost import CostInputError
+    _show_cost(fn(*args, **kwargs))  # a CostInputError becomes a message and exit 2 in `friendly`
 
-    try:
-        _show_cost(fn(*args, **kwargs))
-    except CostInputError as e:
-        err.print(f"[red]{e}[/]", highlight=False)
-        raise typer.Exit(2) from None
+
+# Closed sets of names, as Literal types: Typer rejects a wrong one with exit 2 and lists the valid ones.
+PricedPlan = Literal["explore", "create", "build"]  # "scale" has no public price
+FeePlan = Literal[cost.FEE_PLANS]  # break-even needs a monthly fee
+GpuName = Literal[tuple(cost.GPUS)]
+Precision = Literal[tuple(cost.BYTES_PER_PARAM)]
+Node = Literal["A100", "H100"]
 
 
 @cost_app.command("ask")
+@friendly
 def cost_ask(question: Annotated[str, typer.Argument(help="A numeric question in Korean")]) -> None:
     """Answer a numeric question in Korean with the cost tool (or say what input is missing)."""
     from .costq import NeedsInput, route
@@ -304,56 +320,57 @@ def cost_ask(question: Annotated[str, typer.Argument(help="A numeric question in
 
 
 @cost_app.command("plan")
+@friendly
 def cost_plan(tokens: Annotated[str, typer.Argument(help="Monthly tokens, e.g. 500만")],
-              plan: Annotated[str, typer.Option(help="explore | create | build; empty = cheapest")] = "") -> None:
+              plan: Annotated[PricedPlan | None, typer.Option(case_sensitive=False,
+                                                              help="Omit for the cheapest plan.")] = None) -> None:
     """Monthly price of a 2020 GPT-3 plan for a token volume (or the cheapest plan)."""
-    from . import cost
-
     n = _num(tokens)
     _cost_call(cost.plan_monthly_cost, plan, n) if plan else _cost_call(cost.cheapest_plan, n)
 
 
 @cost_app.command("break-even")
-def cost_break_even(a: str = "create", b: str = "build") -> None:
+@friendly
+def cost_break_even(a: Annotated[FeePlan, typer.Option(case_sensitive=False)] = "create",
+                    b: Annotated[FeePlan, typer.Option(case_sensitive=False)] = "build") -> None:
     """Monthly tokens above which plan B costs less than plan A."""
-    from . import cost
-
     _cost_call(cost.break_even, a, b)
 
 
 @cost_app.command("memory")
+@friendly
 def cost_memory(params: Annotated[str, typer.Argument(help="Parameters, e.g. 1750억 or 175B")],
-                precision: str = "fp16", gpu: Annotated[str, typer.Option(help="e.g. H100-80GB")] = "",
+                precision: Annotated[Precision, typer.Option(case_sensitive=False)] = "fp16",
+                gpu: Annotated[GpuName | None, typer.Option()] = None,
                 training: Annotated[bool, typer.Option(help="Mixed-precision Adam state instead of weights")] = False,
                 ) -> None:
     """Memory for a model's weights (or training state), and the GPUs it needs."""
-    from . import cost
-
     _cost_call(cost.model_memory, _num(params), precision, training)
-    if gpu:
+    if gpu is not None:
         _cost_call(cost.gpus_needed, cost.model_memory(_num(params), precision, training).value, gpu)
 
 
 @cost_app.command("flops")
-def cost_flops(params: str, tokens: str, gpu: str = "V100-32GB", gpus: int = 1) -> None:
+@friendly
+def cost_flops(params: str, tokens: str,
+               gpu: Annotated[GpuName, typer.Option()] = "V100-32GB",
+               gpus: Annotated[int, typer.Option(min=1)] = 1) -> None:
     """Training compute 6·N·D and the GPU time it takes."""
-    from . import cost
-
     _cost_call(cost.training_flops, _num(params), _num(tokens))
     _cost_call(cost.gpu_time, cost.training_flops(_num(params), _num(tokens)).value, gpu, gpus)
 
 
 @cost_app.command("energy")
-def cost_energy(node: Annotated[str, typer.Argument(help="A100 or H100 (8-GPU node)")], nodes: float,
+@friendly
+def cost_energy(node: Annotated[Node, typer.Argument(help="8-GPU node")], nodes: float,
                 hours: float, krw_per_kwh: Annotated[float, typer.Option(help="Electricity price")] = 0.0) -> None:
     """Energy of 8-GPU nodes over a period, and its cost."""
-    from . import cost
-
     _cost_call(cost.energy, node, nodes, hours, krw_per_kwh or None)
 
 
 @cost_app.command("check")
-def cost_check(corpus: Path = Path("corpus")) -> None:
+@friendly
+def cost_check(corpus: Annotated[Path, typer.Option(exists=True, file_okay=False)] = Path("corpus")) -> None:
     """Recompute the corpus's numeric claims and list the ones that disagree."""
     from .claims import arithmetic_claims, currency_claims, currency_disagreements
     from .cost import fmt

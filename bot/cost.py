@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from .errors import CostInputError  # noqa: F401 - lives in errors.py; `cost.CostInputError` stays importable
+
 
 @dataclass(frozen=True)
 class Constant:
@@ -35,10 +37,6 @@ class CostResult:
     assumptions: tuple[str, ...] = ()
     sources: tuple[Constant, ...] = ()
     details: dict = field(default_factory=dict)
-
-
-class CostInputError(ValueError):
-    """A needed input is missing or out of range; the message names it."""
 
 
 @cache
@@ -81,6 +79,9 @@ PLANS = {
 }
 
 
+FEE_PLANS = tuple(k for k, v in PLANS.items() if v["monthly"])  # the plans with a monthly fee and overage
+
+
 def _check_tokens(tokens: float) -> None:
     if tokens is None or tokens < 0 or not math.isfinite(tokens):
         raise CostInputError("토큰 수가 필요합니다 (0 이상의 수).")
@@ -91,7 +92,8 @@ def plan_monthly_cost(plan: str, tokens: float) -> CostResult:
     _check_tokens(tokens)
     p = PLANS.get(plan)
     if p is None:
-        raise CostInputError(f"알 수 없는 요금제: {plan} (익스플로어/크리에이트/빌드/스케일)")
+        raise CostInputError(f"알 수 없는 요금제: {plan} (익스플로어/크리에이트/빌드/스케일)",
+                             hint=f"valid plans: {', '.join(PLANS)}")
     if plan == "scale":
         raise CostInputError("스케일 요금제는 별도 가격이라 계산할 수 없습니다 "
                              "(코퍼스: '스케일'은 별도 가격을 책정했다).")
@@ -131,6 +133,10 @@ def cheapest_plan(tokens: float) -> CostResult:
 
 def break_even(plan_a: str = "create", plan_b: str = "build") -> CostResult:
     """Monthly tokens above which `plan_b` (higher fee) costs less than `plan_a`."""
+    for plan in (plan_a, plan_b):
+        if plan not in FEE_PLANS:
+            raise CostInputError(f"손익분기는 월 요금이 있는 요금제끼리만 계산할 수 있습니다: {plan}은(는) 안 됩니다 "
+                                 "(크리에이트/빌드).", hint=f"valid plans: {', '.join(FEE_PLANS)}")
     a, b = PLANS[plan_a], PLANS[plan_b]
     fa, ia, ra = (C(a[k]).value for k in ("monthly", "included", "overage"))
     fb, ib, rb = (C(b[k]).value for k in ("monthly", "included", "overage"))
@@ -199,7 +205,8 @@ def model_memory(params: float, precision: str = "fp16", training: bool = False)
     if not params or params <= 0:
         raise CostInputError("파라미터 수가 필요합니다 (예: 1750억, 175B).")
     if precision not in BYTES_PER_PARAM:
-        raise CostInputError(f"알 수 없는 정밀도: {precision} (fp32/fp16/bf16/int8/int4)")
+        raise CostInputError(f"알 수 없는 정밀도: {precision} (fp32/fp16/bf16/int8/int4)",
+                             hint=f"valid precisions: {', '.join(BYTES_PER_PARAM)}")
     bpp = TRAINING_BYTES_PER_PARAM if training else BYTES_PER_PARAM[precision]
     gb = params * bpp / 1e9
     assumptions = ["1 GB = 10^9 바이트"]
@@ -213,9 +220,13 @@ def model_memory(params: float, precision: str = "fp16", training: bool = False)
                       {"params": params, "bytes_per_param": bpp, "precision": precision, "training": training})
 
 
-def gpus_needed(memory_gb: float, gpu: str) -> CostResult:
+def _check_gpu(gpu: str) -> None:
     if gpu not in GPUS:
-        raise CostInputError(f"알 수 없는 GPU: {gpu} ({', '.join(GPUS)})")
+        raise CostInputError(f"알 수 없는 GPU: {gpu} ({', '.join(GPUS)})", hint=f"valid GPUs: {', '.join(GPUS)}")
+
+
+def gpus_needed(memory_gb: float, gpu: str) -> CostResult:
+    _check_gpu(gpu)
     mem_key, price_key, _ = GPUS[gpu]
     per = C(mem_key).value
     n = math.ceil(memory_gb / per - 1e-9)
@@ -245,6 +256,9 @@ def training_flops(params: float, tokens: float) -> CostResult:
 
 
 def gpu_time(flops: float, gpu: str = "V100-32GB", gpus: int = 1) -> CostResult:
+    _check_gpu(gpu)
+    if not gpus or gpus < 1:
+        raise CostInputError("GPU 수는 1 이상이어야 합니다.")
     tf_key = GPUS[gpu][2]
     rate = C(tf_key).value * 1e12
     seconds = flops / (rate * gpus)
@@ -260,7 +274,7 @@ def energy(node: str, nodes: float, hours: float, price_per_kwh: float | None = 
     """Energy (kWh) for 8-GPU nodes running `hours`; optional cost at a price per kWh (KRW)."""
     key = {"A100": "a100_node_kw", "H100": "h100_node_kw"}.get(node)
     if key is None:
-        raise CostInputError("노드 종류가 필요합니다 (A100 또는 H100 8장 노드).")
+        raise CostInputError("노드 종류가 필요합니다 (A100 또는 H100 8장 노드).", hint="valid nodes: A100, H100")
     if not nodes or not hours or nodes <= 0 or hours <= 0:
         raise CostInputError("노드 수와 가동 시간이 필요합니다.")
     kw = C(key).value

@@ -1,39 +1,123 @@
-"""kbot's errors. Each message says what the user can do next; the CLI, UI and Slack print `str(err)`."""
+"""kbot's errors, every class in one place.
+
+Each error speaks to two readers:
+
+- `user_message`: Korean, for people in the web UI and Slack. It says what to do next and never names shell commands,
+  settings or internals.
+- `hint`: English, for operators (CLI, logs). It may name commands and settings.
+
+`str(err)` is the detail for logs. The UI and Slack show only `user_message`; the CLI prints `user_message` and the
+`hint`. Neither ever holds a secret: build them from our own words, never from a library's exception text.
+"""
+
+from __future__ import annotations
+
+UNEXPECTED = ("죄송합니다. 답변을 만드는 중에 문제가 생겼습니다. 잠시 후 다시 물어봐 주세요. "
+              "계속되면 관리자에게 알려 주세요.")
 
 
 class KbotError(Exception):
     """Base class of every error kbot raises on purpose."""
 
+    user_message: str = UNEXPECTED
+    hint: str = ""
+
+    def __init__(self, message: str = "", *, user_message: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message or hint or user_message or self.user_message)
+        if user_message is not None:
+            self.user_message = user_message
+        if hint is not None:
+            self.hint = hint
+        elif not self.hint and message:
+            self.hint = message  # most messages already name the fix (a setting, a command)
+
+
+def user_message(exc: BaseException) -> str:
+    """What a web or Slack user sees for `exc`: kbot's own message, or a generic Korean apology."""
+    return exc.user_message if isinstance(exc, KbotError) else UNEXPECTED
+
 
 class ConfigError(KbotError):
     """A setting is missing or wrong."""
+
+    user_message = "kbot 서버 설정에 문제가 있어 지금은 답할 수 없습니다. 관리자에게 알려 주세요."
 
 
 class EmptyQueryError(KbotError, ValueError):
     """The question was empty or only whitespace."""
 
+    user_message = "질문이 비어 있습니다. 궁금한 내용을 적어 주세요. 예: 크리에이트 요금제는 얼마야?"
+
     def __init__(self) -> None:
-        super().__init__("The question is empty: type a question, e.g. kbot search \"GPT-3 요금제\".")
+        super().__init__('The question is empty: type a question, e.g. kbot search "GPT-3 요금제".')
 
 
 class ModelMismatchError(KbotError):
     """The collection was built with another embedding model than the one configured."""
 
+    user_message = "검색 색인이 지금 설정된 임베딩 모델과 맞지 않아 검색할 수 없습니다. 관리자에게 알려 주세요."
+
 
 class StoreUnavailableError(KbotError):
     """The Chroma server cannot be reached."""
+
+    user_message = "문서 저장소에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요. 계속되면 관리자에게 알려 주세요."
 
 
 class LoadError(KbotError):
     """One input file cannot be read; the reason is the message."""
 
+    user_message = "파일을 읽지 못했습니다. .md, .txt, .html, .pdf 형식의 글이 담긴 파일인지 확인해 주세요."
+
 
 class NotIndexedError(KbotError):
     """Nothing has been ingested yet."""
 
+    user_message = ("아직 색인된 문서가 없어 답할 수 없습니다. 문서 색인이 끝난 뒤 다시 물어봐 주세요. "
+                    "계속되면 관리자에게 알려 주세요.")
+
     def __init__(self) -> None:
-        super().__init__("The index is empty: run `kbot ingest corpus/` first.")
+        super().__init__("The index is empty: run `kbot ingest corpus/` first (or upload files in the web UI).")
 
 
 class IndexBusyError(KbotError):
     """Another process is writing to the same embedded index."""
+
+    user_message = "다른 작업이 지금 문서를 색인하고 있습니다. 끝난 뒤 다시 시도해 주세요."
+
+
+class CostInputError(KbotError, ValueError):
+    """A cost-tool input is missing, unknown or out of range. The message is Korean and names the input."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, user_message=message, hint=hint)
+
+
+class LLMError(KbotError):
+    """The chat model (OpenAI or a compatible server, or llama.cpp) failed.
+
+    `reason` is a short Korean phrase for the notice on an answer that falls back to the documents' own sentences.
+    """
+
+    user_message = "AI 모델이 지금 응답하지 못했습니다. 잠시 후 다시 물어봐 주세요. 계속되면 관리자에게 알려 주세요."
+    reason: str = "응답 오류"
+
+    def __init__(self, message: str, *, reason: str | None = None, user_message: str | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message, user_message=user_message, hint=hint)
+        if reason is not None:
+            self.reason = reason
+
+
+class LocalModelError(LLMError):
+    """The local model failed while generating."""
+
+    reason = "로컬 모델 오류"
+
+
+class ModelBuildError(KbotError):
+    """A model could not be fetched or failed its checksum."""
+
+
+class EvalInputError(KbotError):
+    """The question file is malformed; the message names the line."""

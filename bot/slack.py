@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .api import KnowledgeBase
 from .config import Settings
-from .errors import ConfigError, KbotError
+from .errors import ConfigError, KbotError, user_message
 from .types import Answer
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+>")
-APOLOGY = "죄송합니다. 답변을 만드는 중에 문제가 생겼습니다. 잠시 후 다시 물어봐 주세요."
+ANSWER_EVENT = "kbot_answer"  # message metadata on every answer: which message it answers, read back after a restart
 RATE_LIMITED = "질문이 너무 빠르게 이어지고 있어요. 1분쯤 뒤에 다시 물어봐 주세요. 🙏"
 EMPTY = "무엇이 궁금한지 질문을 함께 적어 주세요. 예: `@kbot 크리에이트 요금제는 얼마야?`"
 
@@ -150,7 +150,7 @@ class SlackBot:
         self.limiter = RateLimiter(s.slack_rate_limit)
         self.events = Recent()
         self.answers = Recent(5000)  # button key -> (question, Answer)
-        self.threads = Recent(5000)  # (channel, thread_ts) the bot answered in
+        self.started = time.time()
         self._register()
 
     # -- wiring
@@ -158,13 +158,18 @@ class SlackBot:
         app = self.app
 
         @app.middleware
-        def once_per_event(body, next, logger):  # noqa: A002 - Bolt's argument name
+        def once_per_event(req, body, context, next, logger):  # noqa: A002 - Bolt's argument name
             from slack_bolt import BoltResponse
 
             event_id = body.get("event_id") if isinstance(body, dict) else None
             if event_id and not self.events.add(event_id):
                 logger.info("duplicate delivery of %s ignored", event_id)
                 return BoltResponse(status=200, body="")
+            # A retry, or an event from before this process started, may have been answered by an earlier process:
+            # the worker then looks for that answer in the thread before answering.
+            event_time = body.get("event_time") if isinstance(body, dict) else None
+            context["kbot_recheck"] = bool(req.headers.get("x-slack-retry-num")) or (
+                isinstance(event_time, int | float) and event_time < self.started - 1)
             return next()
 
         app.event("app_mention")(self._on_mention)
@@ -184,23 +189,24 @@ class SlackBot:
         return not ids or channel_type == "im" or channel in ids
 
     # -- handlers (fast: they only schedule work)
-    def _on_mention(self, event: dict) -> None:
+    def _on_mention(self, event: dict, context) -> None:
         if self._from_bot(event) or not self._allowed(event["channel"], event.get("channel_type")):
             return
         thread_ts = event.get("thread_ts") or event["ts"]
-        self.pool.submit(self._answer_in_thread, event, thread_ts, True)
+        self.pool.submit(self._answer_in_thread, event, thread_ts, True, context.get("kbot_recheck", False))
 
-    def _on_message(self, event: dict) -> None:
+    def _on_message(self, event: dict, context) -> None:
         if self._from_bot(event) or event.get("subtype"):
             return
         text = event.get("text") or ""
         if self.bot_user_id and f"<@{self.bot_user_id}>" in text and event.get("channel_type") != "im":
             return  # app_mention answers it
         channel, thread_ts = event["channel"], event.get("thread_ts")
+        recheck = context.get("kbot_recheck", False)
         if event.get("channel_type") == "im":
-            self.pool.submit(self._answer_in_thread, event, thread_ts or event["ts"], False)
-        elif thread_ts and self._allowed(channel) and self.threads.get((channel, thread_ts)):
-            self.pool.submit(self._answer_in_thread, event, thread_ts, False)
+            self.pool.submit(self._answer_in_thread, event, thread_ts or event["ts"], False, recheck)
+        elif thread_ts and self._allowed(channel):  # answered only in threads the bot replied in (see the worker)
+            self.pool.submit(self._answer_in_thread, event, thread_ts, False, recheck, True)
 
     def _on_command(self, ack, command: dict, respond) -> None:
         question = (command.get("text") or "").strip()
@@ -250,22 +256,51 @@ class SlackBot:
         self.answers.add(key, (question, answer))
         return key, answer
 
-    def _history(self, channel: str, thread_ts: str, current_ts: str) -> list[tuple[str, str]]:
-        replies = self.client.conversations_replies(channel=channel, ts=thread_ts, limit=50)
+    def _thread(self, channel: str, thread_ts: str) -> list[dict]:
+        """The thread's messages as Slack has them (the parent first), with their metadata."""
+        replies = self.client.conversations_replies(channel=channel, ts=thread_ts, limit=200, include_all_metadata=True)
+        return replies.get("messages", [])
+
+    def _by_bot(self, m: dict) -> bool:
+        return bool((self.bot_id and m.get("bot_id") == self.bot_id)
+                    or (self.bot_user_id and m.get("user") == self.bot_user_id))
+
+    def _answered(self, thread: list[dict], ts: str) -> bool:
+        """Whether the bot already posted its answer to message `ts` (an earlier process, before a restart)."""
+        return any(self._by_bot(m) and (m.get("metadata") or {}).get("event_type") == ANSWER_EVENT
+                   and ((m.get("metadata") or {}).get("event_payload") or {}).get("question_ts") == ts
+                   for m in thread)
+
+    def _history(self, thread: list[dict], current_ts: str) -> list[tuple[str, str]]:
         out = []
-        for m in replies.get("messages", []):
+        for m in thread:
             if m.get("ts") == current_ts:
                 continue
-            from_bot = m.get("bot_id") == self.bot_id or m.get("user") == self.bot_user_id
             text = MENTION.sub("", m.get("text") or "").strip()
             if text:
-                out.append(("assistant" if from_bot else "user", text))
+                out.append(("assistant" if self._by_bot(m) else "user", text))
         return out[-10:]
 
-    def _answer_in_thread(self, event: dict, thread_ts: str, mention: bool) -> None:
+    def _answer_in_thread(self, event: dict, thread_ts: str, mention: bool, recheck: bool = False,
+                          follow_up: bool = False) -> None:
+        """Answer `event` in its thread. A `follow_up` (no mention) is answered only when the bot has replied in the
+        thread before, read from Slack so it holds across restarts; a `recheck` skips a message already answered."""
         channel, ts, user = event["channel"], event["ts"], event.get("user", "")
         question = MENTION.sub("", event.get("text") or "").strip()
+        if follow_up:  # a thread the bot may not be in: on any doubt, stay out of people's conversation
+            try:
+                thread = self._thread(channel, thread_ts)
+            except Exception as e:
+                log.warning("reading thread %s in %s failed: %s", thread_ts, channel, _safe(e))
+                return
+            if not any(self._by_bot(m) for m in thread):
+                return  # a people-only thread: not for the bot
         try:
+            if not follow_up:
+                thread = self._thread(channel, thread_ts) if (thread_ts != ts or recheck) else []
+            if recheck and self._answered(thread, ts):
+                log.info("message %s in %s was answered before; retried delivery ignored", ts, channel)
+                return
             if not question:
                 self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=EMPTY)
                 return
@@ -274,17 +309,19 @@ class SlackBot:
                 return
             self.client.reactions_add(channel=channel, timestamp=ts, name="eyes")
             try:
-                history = self._history(channel, thread_ts, ts) if thread_ts != ts else []
-                key, answer = self._ask(question, history)
+                key, answer = self._ask(question, self._history(thread, ts))
                 self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback_text(answer),
-                                             blocks=answer_blocks(answer, key), unfurl_links=False)
-                self.threads.add((channel, thread_ts))
+                                             blocks=answer_blocks(answer, key), unfurl_links=False,
+                                             metadata={"event_type": ANSWER_EVENT,
+                                                       "event_payload": {"question_ts": ts}})
             finally:
                 self.client.reactions_remove(channel=channel, timestamp=ts, name="eyes")
-        except Exception as e:  # a failure becomes an apology in the thread and one log line, never a trace
+        except Exception as e:  # a failure becomes a Korean message in the thread and one log line, never a trace
             log.error("answering in %s failed: %s", channel, _safe(e))
             try:
-                self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=APOLOGY)
+                self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=user_message(e),
+                                             metadata={"event_type": ANSWER_EVENT,
+                                                       "event_payload": {"question_ts": ts}})
             except Exception as e2:  # Slack itself is down: nothing more to do than log
                 log.error("posting the apology failed: %s", _safe(e2))
 
@@ -296,7 +333,7 @@ class SlackBot:
         except Exception as e:
             log.error("slash command failed: %s", _safe(e))
             try:
-                respond(text=APOLOGY, response_type="ephemeral")
+                respond(text=user_message(e), response_type="ephemeral")
             except Exception as e2:
                 log.error("responding failed: %s", _safe(e2))
 
@@ -304,7 +341,7 @@ class SlackBot:
 def _safe(e: BaseException) -> str:
     """A log-safe description: the error type and, for kbot's own errors, the message (never tokens)."""
     if isinstance(e, KbotError):
-        return f"{type(e).__name__}: {e}"
+        return f"{type(e).__name__}: {e}" + (f" (hint: {e.hint})" if e.hint and e.hint != str(e) else "")
     return re.sub(r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+", "[token]", f"{type(e).__name__}: {e}")[:300]
 
 

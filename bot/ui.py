@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from .api import KnowledgeBase
-from .errors import KbotError
+from .errors import KbotError, user_message
 from .types import Answer, Citation, Hit
 
 log = logging.getLogger(__name__)
@@ -152,13 +152,15 @@ def build_ui(kb: KnowledgeBase):
                     streamed += event
                     chat[-1]["content"] = streamed
                     yield chat, answers, gr.update(), gr.update(), ""
-        except KbotError as e:
-            chat[-1]["content"] = f"⚠️ {e}"
-            yield chat, answers, gr.update(), gr.update(), ""
-            return
-        except Exception:
-            log.exception("answering %r failed", message)
-            chat[-1]["content"] = "⚠️ 답변 중 오류가 났습니다. 서버 로그를 확인해 주세요."
+        except Exception as e:  # the user reads what to do next (Korean); the operator's hint goes to the log
+            from .llm import model_failure
+
+            e = model_failure(e) or e  # a model server's own error text may echo the API key: never log it
+            if isinstance(e, KbotError):
+                log.warning("answering failed: %s (hint: %s)", e, e.hint)
+            else:
+                log.error("answering failed: %s", type(e).__name__, exc_info=e)
+            chat[-1]["content"] = f"⚠️ {user_message(e)}"
             yield chat, answers, gr.update(), gr.update(), ""
             return
         chat[-1]["content"] = render_answer(answer)
@@ -193,20 +195,23 @@ def build_ui(kb: KnowledgeBase):
         try:
             report = kb.ingest(paths, progress=lambda d, t, msg: progress((d, max(t, 1)), desc=msg))
         except KbotError as e:
-            return f"⚠️ {e}", gr.update(), gr.update()
+            log.warning("upload failed: %s (hint: %s)", e, e.hint)
+            return f"⚠️ {e.user_message}", gr.update(), gr.update()
         return describe_report(report), documents_table(kb), status_line(kb)
 
     def calc(fn, *args) -> str:
         try:
             result = fn(*args)
-        except (cost.CostInputError, ValueError) as e:
-            return f"⚠️ 입력을 확인하세요: {e}"
+        except cost.CostInputError as e:
+            return f"⚠️ 입력을 확인하세요: {e.user_message}"
+        except ValueError:  # parse_number's reason is English: tell the user how to write a number instead
+            return "⚠️ 입력을 확인하세요: 숫자를 읽지 못했습니다. 예: 1750억, 175B, 500만, 3M처럼 적어 주세요."
         return cost_table(kb.cost_answer(result))
 
     def number(text: str) -> float:
         text = (text or "").strip()
         if not text:
-            raise ValueError("값이 비어 있습니다")
+            raise cost.CostInputError("값이 비어 있습니다. 숫자를 적어 주세요 (예: 1750억, 500만).")
         return parse_number(text)
 
     with gr.Blocks(title="kbot", analytics_enabled=False) as demo:

@@ -46,7 +46,9 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
-                    return self._error(401, "Incorrect API key provided.", "invalid_api_key")
+                    presented = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                    # like OpenAI (which masks part of it) and proxies that don't: the error echoes the key
+                    return self._error(401, f"Incorrect API key provided: {presented}.", "invalid_api_key")
                 if not self.path.endswith("/chat/completions"):
                     return self._error(404, f"Unknown path {self.path}", "not_found")
                 step = fake.script.popleft() if fake.script else fake.default

@@ -1,8 +1,9 @@
 """A fake Slack Web API on 127.0.0.1: the endpoints kbot calls, with Slack's request and response shapes.
 
 auth.test, chat.postMessage, chat.postEphemeral, reactions.add/remove, conversations.replies, and response_url
-posts (/response/<id>). Every call is recorded; posted messages are kept per thread so conversations.replies
-returns the real thread, like Slack does.
+posts (/response/<id>). Every call is recorded; posted messages (with their message metadata) are kept per thread so
+conversations.replies returns the real thread, like Slack does. The threads outlive a bot, as Slack's do: a test can
+restart the bot against the same fake.
 """
 
 from __future__ import annotations
@@ -90,17 +91,24 @@ class FakeSlack:
         if method == "chat.postMessage":
             ts = self.next_ts()
             msg = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "text": args.get("text", ""), "ts": ts}
+            metadata = args.get("metadata")
+            if isinstance(metadata, str):  # form-encoded posts carry it as a JSON string
+                metadata = json.loads(metadata)
             thread = args.get("thread_ts") or ts
-            self.add_message(args["channel"], thread, {**msg, "thread_ts": thread})
+            self.add_message(args["channel"], thread, {**msg, "thread_ts": thread,
+                                                       **({"metadata": metadata} if metadata else {})})
             return {"ok": True, "channel": args["channel"], "ts": ts, "message": msg}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self.next_ts()}
         if method in ("reactions.add", "reactions.remove"):
             return {"ok": True}
         if method == "conversations.replies":
+            # like Slack: message metadata only with include_all_metadata
+            full = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
             with self.lock:
-                return {"ok": True, "messages": list(self.threads.get((args["channel"], args["ts"]), [])),
-                        "has_more": False}
+                messages = [m if full else {k: v for k, v in m.items() if k != "metadata"}
+                            for m in self.threads.get((args["channel"], args["ts"]), [])]
+            return {"ok": True, "messages": messages, "has_more": False}
         return {"ok": False, "error": "unknown_method"}
 
     # -- assertions helpers

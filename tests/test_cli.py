@@ -41,6 +41,8 @@ def test_ingest_search_stats(tmp_path, model_cache):
 def test_errors_are_one_line_messages(tmp_path, model_cache):
     r = kbot(["search", "GPT-3"], tmp_path, model_cache)
     assert r.returncode == 2 and "kbot ingest" in r.stderr and "Traceback" not in r.stderr
+    # the user's message (Korean, what to do next), then the operator's hint
+    assert "error: 아직 색인된 문서가 없어" in r.stderr and "hint: " in r.stderr
     r = kbot(["ask", "GPT-3 요금은?"], tmp_path, model_cache)
     assert r.returncode == 2 and "kbot ingest" in r.stderr and "Traceback" not in r.stderr
     r = kbot(["search", "   "], tmp_path, model_cache)
@@ -53,3 +55,40 @@ def test_ingest_py_is_the_same_command(tmp_path, model_cache):
     r = subprocess.run([sys.executable, str(ROOT / "ingest.py"), "--help"], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and "--prune" in r.stdout and "--rebuild" in r.stdout
+
+
+COST_BAD_CHOICES = [  # (arguments, the valid names the error must list)
+    (["plan", "500만", "--plan", "premium"], ["explore", "create", "build"]),
+    (["break-even", "--a", "explore"], ["create", "build"]),
+    (["break-even", "--b", "scale"], ["create", "build"]),
+    (["memory", "1750억", "--precision", "fp8"], ["fp32", "fp16", "bf16", "int8", "int4"]),
+    (["memory", "1750억", "--gpu", "TPU"], ["V100-32GB", "A100-80GB", "H100-80GB", "H100-NVL"]),
+    (["flops", "1750억", "3000억", "--gpu", "TPU"], ["V100-16GB", "V100-32GB", "A100-40GB", "H100-80GB"]),
+    (["energy", "B200", "2", "10"], ["A100", "H100"]),
+]
+
+
+def cost_cli(args):
+    env = {**os.environ, "COLUMNS": "200", "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "bot.cli", "cost", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120)
+
+
+def test_every_cost_subcommand_rejects_a_bad_choice_listing_the_valid_ones():
+    for args, valid in COST_BAD_CHOICES:
+        r = cost_cli(args)
+        assert r.returncode == 2, (args, r.stderr[-300:])
+        assert "Traceback" not in r.stderr + r.stdout and "KeyError" not in r.stderr, args
+        assert all(name in r.stderr for name in valid), (args, r.stderr)
+        assert not r.stdout.strip(), args  # nothing computed from a wrong name
+
+
+def test_cost_values_the_tool_cannot_use_exit_2_with_a_korean_message():
+    for args, says in [(["flops", "1750억", "3000억", "--gpus", "0"], "gpus"),
+                       (["break-even", "--a", "build", "--b", "create"], "월 요금이 더 높아야"),
+                       (["energy", "A100", "0", "10"], "노드 수와 가동 시간"),
+                       (["plan", "많이"], "not a number")]:
+        r = cost_cli(args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and says in r.stderr, (args, r.stderr[-300:])
+    ok = cost_cli(["flops", "1750억", "3000억", "--gpu", "H100-80GB", "--gpus", "8"])
+    assert ok.returncode == 0 and "GPU-years" in ok.stdout

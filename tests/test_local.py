@@ -47,7 +47,8 @@ def test_small_context_keeps_the_prompt_inside_the_window(corpus_kb, smollm2):
     a = ask(2048)
     assert a.notice is None and a.backend.startswith("local:")
     small = ask(1024)
-    assert "context window" in small.notice and small.backend == "extractive" and small.citations
+    # the user reads Korean; the operator's log names the setting (KBOT_LOCAL_CONTEXT)
+    assert "입력 한도" in small.notice and small.backend == "extractive" and small.citations
 
 
 def test_cost_questions_skip_the_model(local_kb):

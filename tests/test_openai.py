@@ -93,6 +93,30 @@ def test_wrong_key_is_reported_without_the_key(corpus_kb, fake, caplog):
         a = kb.ask(Q)
     assert "인증 실패" in a.notice and "sk-wrong-key-999" not in a.text + caplog.text
     assert len(fake.completions()) == 1  # 401 is not retried
+    assert "OPENAI_API_KEY" in caplog.text and "OPENAI_API_KEY" not in a.text  # the fix is for the operator's eyes
+
+
+def test_model_failures_become_kbot_errors_without_the_servers_words(fake):
+    import openai
+
+    from bot.errors import LLMError
+    from bot.llm import model_failure
+
+    client = openai.OpenAI(api_key="sk-leaky-key-777", base_url=fake.base_url, max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as raised:
+        client.chat.completions.create(model="fake-gpt", messages=[{"role": "user", "content": "hi"}])
+    assert "sk-leaky-key-777" in str(raised.value)  # the server echoed the key into the error
+    err = model_failure(raised.value)
+    assert isinstance(err, LLMError)
+    assert all("sk-leaky-key-777" not in t for t in (str(err), err.hint, err.user_message, err.reason))
+    assert "OPENAI_API_KEY" in err.hint and "관리자" in err.user_message
+    fake.default = Step(status=503)
+    client = openai.OpenAI(api_key=fake.api_key, base_url=fake.base_url, max_retries=0)
+    with pytest.raises(openai.APIStatusError) as raised:
+        client.chat.completions.create(model="fake-gpt", messages=[{"role": "user", "content": "hi"}])
+    err = model_failure(raised.value)
+    assert err.reason == "HTTP 503" and "503" in str(err) and fake.api_key not in str(err) + err.hint
+    assert model_failure(ValueError("not the model")) is None
 
 
 def test_model_refusal_maps_to_no_answer(okb, fake):

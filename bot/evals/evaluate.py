@@ -15,17 +15,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import KbotError
+from ..errors import EvalInputError
 from ..numerals import find_numbers
 from ..types import Answer
 
 TYPES = ("fact", "cost", "refuse")
 KS = (1, 3, 5, 10)
 RETRIEVERS = ("hybrid", "dense", "sparse")
-
-
-class EvalInputError(KbotError):
-    """The question file is malformed; the message names the line."""
 
 
 def load_questions(path: Path) -> list[dict]:
