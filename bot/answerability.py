@@ -10,10 +10,11 @@ near-miss look answerable to a word counter:
   aliases (엔비디아/NVIDIA) count (`data/aliases.toml`);
 - the asked answer type must be present: 몇 명 needs a count of people, 언제 a date, 얼마 money, 누구 a name;
 - idf-weighted coverage of the question's content morphemes (all of them, the common nouns and the predicates),
-  words the corpus never uses, character-bigram overlap, the best coverage any candidate reaches, and the rank.
+  words the corpus never uses, character-bigram overlap, the best coverage any candidate reaches, and the
+  retrieval's rank, fused score and dense similarity.
 
-Sentence length and raw retrieval scores were tried and left out: they helped on KorQuAD but their scale differs
-between encyclopaedia paragraphs and news articles or list items, and the model has to carry over.
+A model or product identifier in the question (GPT-2, H100, T5) is a hard constraint: a candidate whose sentence,
+the sentence before it and the title never name it is not considered.
 
 The weights, the feature scaling and the threshold live in `data/answerability.json`, written by
 `scripts/train_answerability.py` from the tuning half of the KorQuAD answerability benchmark
@@ -64,8 +65,9 @@ ANSWER_TYPES: list[tuple[str, re.Pattern, re.Pattern | None]] = [
     ("place", re.compile(r"어디|어느\s?(나라|지역|도시|곳|국가)|장소|국가는|도시는|지역은"), None),
 ]
 FEATURES = ["cov", "cov_ctx", "bigram", "named_sent", "named_ctx", "has_named", "type_wanted", "type_match",
-            "oov", "uncovered_max", "rank", "width2", "n_terms", "cov_x_named", "type_ok", "cov_x_type",
-            "uncov_sent_max", "cov_common", "cov_pred", "q_best_cov", "q_best_common", "cov_gap", "type_anchor"]
+            "oov", "uncovered_max", "rank", "dense", "dense_top", "width2", "length", "n_terms", "fused",
+            "cov_x_named", "type_ok", "cov_x_type", "uncov_sent_max", "cov_common", "cov_pred", "q_best_cov",
+            "q_best_common", "cov_gap", "type_anchor"]
 LATIN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)")
 YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)\s?년")
 COMMON_LATIN = {"ai", "it", "the", "a", "an", "of", "and", "to", "in", "is", "vs", "etc"}
@@ -357,6 +359,9 @@ class Judge:
         if not qv.terms:
             return []
         ids = [n for n in qv.named if is_identifier(n)]
+        dense_known = [h.dense for h in hits if getattr(h, "dense", None) is not None]
+        dense_top = max(dense_known, default=0.0)
+        dense_floor = min(dense_known, default=0.0)
         out: list[Candidate] = []
         for hi, h in enumerate(hits):
             a = _CACHE.get(h.text)
@@ -368,6 +373,7 @@ class Judge:
             uncovered = [w for t, w in qv.weights.items() if t not in ctx_terms]
             uncovered_max = max(uncovered, default=0.0) / qv.max_idf
             cov_ctx = sum(w for t, w in qv.weights.items() if t in ctx_terms) / qv.total
+            dense = h.dense if getattr(h, "dense", None) is not None else dense_floor
             for i in range(len(a.spans)):
                 for width in range(1, self.max_sentences + 1):
                     j = i + width
@@ -378,7 +384,7 @@ class Judge:
                     if width > 1 and "\n" in sent:
                         break  # never join across lines (list items, footnotes)
                     if ids:
-                        near = f"{h.title}\n{h.text[a.spans[max(0, i - 2)][0]:e]}".lower()
+                        near = f"{h.title}\n{h.text[a.spans[max(0, i - 1)][0]:e]}".lower()
                         if not all(matches(n, near, set()) for n in ids):
                             continue  # evidence about GPT-3 does not answer a question about GPT-2
                     terms = frozenset().union(*a.terms[i:j])
@@ -400,18 +406,17 @@ class Judge:
                         if qv.common else 1.0
                     cov_pred = sum(qv.weights[t] for t in qv.preds if t in terms) / qv.pred_total \
                         if qv.preds else 1.0
-                    # Only features that mean the same in any corpus: no sentence length or raw retrieval scores,
-                    # whose scale differs between encyclopaedia paragraphs and news or list items.
                     x = [cov, cov_ctx, bigram, named_sent, named_ctx, float(bool(qv.named)), wanted, found,
-                         qv.oov, uncovered_max, hi / 5.0, float(width == 2), math.log1p(len(qv.terms)) / 3.0,
+                         qv.oov, uncovered_max, hi / 5.0, dense, dense_top, float(width == 2),
+                         math.log1p(len(sent)) / 6.0, math.log1p(len(qv.terms)) / 3.0, h.score,
                          cov * named_sent, type_ok, cov * type_ok, max(missing, default=0.0) / qv.max_idf,
                          cov_common, cov_pred, 0.0, 0.0, 0.0, _anchor(qv, sent, looks if wanted else None)]
                     out.append(Candidate(hi, s, e, x, cov))
         # question-level context: how well the best candidate covers the question, and this one's distance to it
         best_cov = max((c.x[0] for c in out), default=0.0)
-        best_common = max((c.x[17] for c in out), default=0.0)
+        best_common = max((c.x[21] for c in out), default=0.0)
         for c in out:
-            c.x[19], c.x[20], c.x[21] = best_cov, best_common, best_cov - c.x[0]
+            c.x[23], c.x[24], c.x[25] = best_cov, best_common, best_cov - c.x[0]
         return out
 
     def judge(self, question: str, hits: list[Hit]) -> Judgement:

@@ -37,12 +37,12 @@ def score_fusion(scored: Sequence[Sequence[tuple[str, float]]], weights: Sequenc
     return out
 
 
-def hit_from(chunk: StoredChunk, score: float) -> Hit:
+def hit_from(chunk: StoredChunk, score: float, dense: float | None = None) -> Hit:
     m = chunk.metadata
     return Hit(chunk_id=chunk.chunk_id, doc_id=m.get("doc_id", ""), title=m.get("title", ""),
                source=m.get("source", ""), published=m.get("published") or None, text=chunk.text,
                score=float(score), start=int(m.get("start", 0)), end=int(m.get("end", 0)),
-               publisher=m.get("publisher") or None)
+               publisher=m.get("publisher") or None, dense=dense)
 
 
 class SparseIndex:
@@ -131,4 +131,5 @@ class HybridRetriever:
         sparse = self.sparse(query, n) if mode in ("hybrid", "sparse") else []
         by_id = {c.chunk_id: c for c, _ in dense + sparse}
         ranked = self.fuse([(c.chunk_id, sc) for c, sc in dense], [(c.chunk_id, sc) for c, sc in sparse])
-        return [hit_from(by_id[cid], sc) for cid, sc in ranked[:k]]
+        cosine = {c.chunk_id: sc for c, sc in dense}
+        return [hit_from(by_id[cid], sc, cosine.get(cid)) for cid, sc in ranked[:k]]

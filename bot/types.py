@@ -19,6 +19,7 @@ class Hit:
     start: int
     end: int
     publisher: str | None = None
+    dense: float | None = None  # the question's cosine similarity to the chunk, when the dense side ranked it
 
 
 @dataclass(frozen=True)
