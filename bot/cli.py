@@ -44,23 +44,23 @@ def _kb():
     return KnowledgeBase.open(load_settings())
 
 
-def _progress_ingest(kb, paths, prune: bool, rebuild: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+def _progress_ingest(kb, paths, prune: bool, rebuild: bool, follow_symlinks: bool = False):
+    """Ingest with progress on stderr: the rich bar on a terminal, else a plain line every few seconds."""
+    from rich.progress import BarColumn, Progress, TextColumn
 
-    if not err.is_terminal:  # logs and pipes get one plain line per committed batch
-        def plain(done: int, total: int, message: str) -> None:
-            if message.startswith("embedded"):
-                print(message, file=sys.stderr, flush=True)
+    from .progress import PlainProgress
 
-        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=plain)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
+    if not err.is_terminal:  # logs, CI and pipes: files done/total, chunks, chunks/s, ETA
+        plain = PlainProgress(kb.settings.progress_seconds)
+        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=plain, follow_symlinks=follow_symlinks)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  console=err, transient=True) as bar:
         task = bar.add_task("reading files", total=None)
 
-        def progress(done: int, total: int, message: str) -> None:
-            bar.update(task, completed=done, total=total, description=message)
+        def progress(status) -> None:
+            bar.update(task, completed=status.fraction * 1000, total=1000, description=status.line())
 
-        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=progress)
+        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=progress, follow_symlinks=follow_symlinks)
 
 
 def print_report(report) -> None:
@@ -69,6 +69,8 @@ def print_report(report) -> None:
             console.print(f"  {name:8} {item}", highlight=False)
     for f in report.failed:
         console.print(f"  [red]failed[/]   {f.path}: {f.reason}", highlight=False)
+    for f in report.skipped:
+        console.print(f"  [yellow]skipped[/]  {f.path}: {f.reason}", highlight=False)
     console.print(report.summary(), highlight=False)
 
 
@@ -76,9 +78,12 @@ def print_report(report) -> None:
 @friendly
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.md .txt .html .pdf).")],
            prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone.")] = False,
-           rebuild: Annotated[bool, typer.Option(help="Drop the index and start over.")] = False) -> None:
+           rebuild: Annotated[bool, typer.Option(help="Drop the index and start over.")] = False,
+           follow_symlinks: Annotated[bool, typer.Option(
+               help="Also follow symbolic links that lead out of a folder (skipped and reported by default).")]
+           = False) -> None:
     """Index documents. Unchanged files are skipped; changed ones are re-embedded."""
-    report = _progress_ingest(_kb(), paths, prune, rebuild)
+    report = _progress_ingest(_kb(), paths, prune, rebuild, follow_symlinks)
     print_report(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -473,8 +478,8 @@ def bench_retrieval(
     latency: Annotated[bool, typer.Option(help="Also measure ingest throughput and search latency.")] = True,
 ) -> None:
     """Score our hybrid against dense-only LangChain+Chroma, whitespace BM25 and each of our parts."""
-    from .evals.bench import run_retrieval_bench
     from .config import load_settings
+    from .evals.bench import run_retrieval_bench
 
     settings = load_settings()
     report = run_retrieval_bench(settings, dev=dev, korquad=korquad, limit=questions, out=out,
@@ -495,8 +500,8 @@ def bench_all(
     """Everything: retrieval (dev + KorQuAD), ingest vs raw encoder, search at 1x/20x, ask per backend, UI RSS."""
     import json as _json
 
-    from .evals.bench import ask_latency, run_retrieval_bench, serving
     from .config import load_settings
+    from .evals.bench import ask_latency, run_retrieval_bench, serving
 
     settings = load_settings()
     work = work or settings.data_dir / "bench"
