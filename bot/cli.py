@@ -392,6 +392,11 @@ def _assemble(name: str, folder: Path | None) -> None:
     path = assemble(spec, folder, progress=lambda i, n: err.print(f"  part {i}/{n}", highlight=False))
     console.print(f"{path}\nsha256 {spec.sha256} verified. Use it with:\n"
                   f"  export KBOT_LLM=local KBOT_LOCAL_MODEL={path}", highlight=False, soft_wrap=True)
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:  # `make run` does not build it
+        console.print("The local backend also needs llama-cpp-python, which `make run` skips. Build it once "
+                      "(~6 min on 2 cores):\n  make local", highlight=False, soft_wrap=True)
 
 
 FolderOption = Annotated[Path | None, typer.Option(help="Where to write it (default KBOT_MODEL_CACHE_DIR).")]
@@ -484,6 +489,29 @@ def bench_retrieval(
     settings = load_settings()
     report = run_retrieval_bench(settings, dev=dev, korquad=korquad, limit=questions, out=out,
                                  work=work or settings.data_dir / "bench", latency=latency, log=console.print)
+    console.print(report, highlight=False, markup=False)
+
+
+@bench_app.command("scale")
+@friendly
+def bench_scale(
+    dev: DevOption = DEV_FILE,
+    korquad: KorquadOption = KORQUAD_FILE,
+    part: Annotated[list[str] | None, typer.Option(help="throughput | quality | serving (repeat; default all).")]
+        = None,
+    chunks: Annotated[int, typer.Option(help="Index size for the serving check (replicated KorQuAD).")] = 100_000,
+    out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports/bench"),
+    work: Annotated[Path | None, typer.Option(help="Index folder (kept for re-runs); default DATA_DIR/bench.")]
+        = None,
+) -> None:
+    """int8 vs fp32 passage encoder (speed, KorQuAD/dev retrieval), ingest vs encoder, ~100K chunks served."""
+    from .config import load_settings
+    from .evals.scale import run_scale_bench
+
+    settings = load_settings()
+    parts = tuple(part or ("throughput", "quality", "serving"))
+    report = run_scale_bench(settings, dev=dev, korquad=korquad, out=out, work=work or settings.data_dir / "bench",
+                             log=console.print, target=chunks, parts=parts)
     console.print(report, highlight=False, markup=False)
 
 
