@@ -497,7 +497,8 @@ def bench_retrieval(
 def bench_scale(
     dev: DevOption = DEV_FILE,
     korquad: KorquadOption = KORQUAD_FILE,
-    part: Annotated[list[str] | None, typer.Option(help="throughput | quality | serving (repeat; default all).")]
+    part: Annotated[list[str] | None, typer.Option(
+        help="throughput | quality | bigfile | serving (repeat; default all).")]
         = None,
     chunks: Annotated[int, typer.Option(help="Index size for the serving check (replicated KorQuAD).")] = 100_000,
     out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports/bench"),
@@ -509,7 +510,7 @@ def bench_scale(
     from .evals.scale import run_scale_bench
 
     settings = load_settings()
-    parts = tuple(part or ("throughput", "quality", "serving"))
+    parts = tuple(part or ("throughput", "quality", "bigfile", "serving"))
     report = run_scale_bench(settings, dev=dev, korquad=korquad, out=out, work=work or settings.data_dir / "bench",
                              log=console.print, target=chunks, parts=parts)
     console.print(report, highlight=False, markup=False)

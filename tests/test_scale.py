@@ -159,3 +159,48 @@ def test_int8_passages_stay_in_the_fp32_space(real_encoder, make_settings):
     queries = ["GPT-3 가격은 몇 가지로 나뉘어?", "크리에이트 요금제 추가 토큰 가격", "NIPA 컴퓨팅 자원 지원"]
     sims = int8.encode_queries(queries) @ q8[:3].T
     assert (np.argmax(sims, axis=1) == np.arange(3)).all()
+
+
+@pytest.mark.slow
+def test_cli_in_a_pipe_prints_plain_progress_and_a_killed_big_file_resumes(tmp_path, model_cache):
+    """A real `kbot ingest` whose stderr is a pipe prints the plain progress lines; SIGKILLed inside a big file,
+    the next run embeds only what is missing and completes the document."""
+    import signal
+    import subprocess
+    import sys
+
+    from bot.config import Settings
+
+    big = tmp_path / "docs" / "big.txt"
+    big.parent.mkdir()
+    big.write_text(_big_text(300), encoding="utf-8")
+    env = {**os.environ, "KBOT_DATA_DIR": str(tmp_path / "data"), "KBOT_MODEL_CACHE_DIR": str(model_cache),
+           "HF_HUB_OFFLINE": "1", "KBOT_CHUNK_SIZE": "200", "KBOT_INGEST_BATCH": "16"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "ingest", str(big.parent)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stderr:
+        lines.append(line.strip())
+        if line.startswith("ingest:") and " 0 chunks embedded" not in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    progress = lines[-1]
+    assert progress.startswith("ingest: files 0/1, 16 chunks embedded,"), lines
+    assert "chunks/s" in progress and "ETA" in progress and "big.txt" in progress and "%" in progress
+
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", model_cache_dir=model_cache, chunk_size=200,
+                        ingest_batch=16)
+    kb = KnowledgeBase.open(settings)
+    committed = kb.store.count()
+    assert 16 <= committed
+    report = kb.ingest([big.parent])
+    total = kb.store.count()
+    assert report.ok and total > committed + 16
+    assert report.chunks_embedded == total - committed  # resumed inside the file
+    metas = [c.metadata for c in kb.store.iter_all()]
+    assert {m["n_chunks"] for m in metas} == {total} and len({m["content_hash"] for m in metas}) == 1
+    assert kb.ingest([big.parent]).chunks_embedded == 0
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "ingest", str(big.parent)], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "ingest done: files 1/1, 0 chunks embedded" in out.stderr

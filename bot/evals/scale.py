@@ -211,8 +211,6 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
     work.mkdir(parents=True, exist_ok=True)
     results: dict = {}
     path = out / "scale.json"
-    if path.exists():
-        results = json.loads(path.read_text())
     fp32 = Encoder(settings.model_copy(update={"embedding_variant": "fp32"}))
     int8 = Encoder(settings.model_copy(update={"embedding_variant": "int8"}))
     kq_docs, kq_questions = load_korquad(korquad)
@@ -227,6 +225,9 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
         log("quality: KorQuAD and dev, fp32 vs int8 indexes")
         results["quality"] = quality(settings, {"fp32": fp32, "int8": int8}, kq_docs, kq_questions, dev_docs,
                                      load_dev_facts(dev), work, log)
+    if "bigfile" in parts:
+        log("big files: peak memory of the real ingest pipeline (stand-in encoder) at 4 and 40 MB")
+        results["bigfile"] = bigfiles(work, (4, 40), log)
     if "serving" in parts:
         log(f"serving: ~{target} chunks in one process")
         source = _open(settings, work / "korquad-int8", int8)
@@ -237,6 +238,8 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
         results["serving"] = serve_probe(settings.model_copy(update={"embedding_variant": "int8"}), data, sample,
                                          log)
     out.mkdir(parents=True, exist_ok=True)
+    # parts may be run separately: keep the other parts' latest results
+    results = (json.loads(path.read_text()) if path.exists() else {}) | results
     path.write_text(json.dumps(results, ensure_ascii=False, indent=1))
     report = render(results)
     (out / "scale.md").write_text(report, encoding="utf-8")
@@ -272,6 +275,14 @@ def render(r: dict) -> str:
             lines += ["", f"Hybrid R@1 change fp32 -> int8: {-drop:+.4f} (allowed drop 0.005: "
                           f"{'met, int8 is the default' if drop <= 0.005 else 'NOT met'})."]
         lines.append("")
+    b = r.get("bigfile")
+    if b:
+        lines += ["## One big text file", "",
+                  "The real pipeline (chunking, BM25 terms, Chroma writes, batches of 256) with a stand-in encoder "
+                  "(embedding 40 MB takes hours on 2 cores; the encoder holds one batch either way):", "",
+                  "| file | chunks | seconds | peak RSS MB |", "|---|---|---|---|"]
+        lines += [f"| {x['file_mb']:.0f} MB | {x['chunks']} | {x['seconds']:.0f} | {x['peak_rss_mb']:.0f} |" for x in b]
+        lines.append("")
     s = r.get("serving")
     if s:
         lines += [f"## One process serving {s['chunks']} chunks (int8, extractive answers)", "",
@@ -282,3 +293,76 @@ def render(r: dict) -> str:
         lines += [f"| {name} | {at:.1f} | {mem:.0f} |" for name, at, mem in s["stages"]]
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+# -- a big file: memory against file size --------------------------------------------------------------------
+class _HashEncoder:
+    """Stands in for the model when only the pipeline's memory is measured (embedding 40 MB takes hours on 2 cores):
+    deterministic unit vectors, same shape, same batch flow."""
+
+    name = "hash-384"
+    variant = "int8"
+    dim = 384
+
+    def encode_passages(self, texts, batch_size=None):
+        rng = np.random.default_rng(len(texts))
+        v = rng.standard_normal((len(texts), self.dim)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def encode_queries(self, texts):
+        return self.encode_passages(texts)
+
+    def encode_query(self, text):
+        return self.encode_passages([text])[0]
+
+
+def big_text(mb: float) -> str:
+    line = "{i}번째 줄: GPU {i}장의 가격은 약 {i},000달러이고 학습에 {i}일이 걸렸다고 보고서는 밝혔다."
+    out, size, i = [], 0, 0
+    while size < mb * 1024 * 1024:
+        s = line.format(i=i)
+        out.append(s)
+        size += len(s.encode()) + 1
+        i += 1
+    return "\n".join(out) + "\n"
+
+
+def bigfile_probe(path: str, data_dir: str) -> dict:
+    """In a fresh process: ingest one big file through the real pipeline (stand-in encoder); peak RSS and time."""
+    from ..config import Settings as S
+
+    settings = S(_env_file=None, data_dir=Path(data_dir))
+    base = rss_mb()
+    kb = KnowledgeBase.open(settings, encoder=_HashEncoder())
+    kiwi()
+    t = time.perf_counter()
+    rep = kb.ingest([path])
+    peak = 0.0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            peak = int(line.split()[1]) / 1024
+    return {"file_mb": Path(path).stat().st_size / 1024 / 1024, "chunks": rep.chunks_embedded,
+            "seconds": time.perf_counter() - t, "rss_before_mb": base, "peak_rss_mb": peak}
+
+
+def bigfiles(work: Path, sizes: tuple[float, ...], log: Callable) -> list[dict]:
+    out = []
+    for mb in sizes:
+        folder = work / f"big-{mb:g}"
+        folder.mkdir(parents=True, exist_ok=True)
+        f = folder / "big.txt"
+        if not f.exists():
+            f.write_text(big_text(mb), encoding="utf-8")
+        data = Path(tempfile.mkdtemp(dir=work))
+        code = ("import json, sys; from bot.evals.scale import bigfile_probe; "
+                "print('PROBE' + json.dumps(bigfile_probe(sys.argv[1], sys.argv[2])))")
+        res = subprocess.run([sys.executable, "-c", code, str(f), str(data)], capture_output=True, text=True,
+                             check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        r = json.loads(next(x for x in res.stdout.splitlines() if x.startswith("PROBE"))[5:])
+        log(f"  {r['file_mb']:.0f} MB file: {r['chunks']} chunks in {r['seconds']:.0f}s, peak RSS "
+            f"{r['peak_rss_mb']:.0f} MB")
+        out.append(r)
+        import shutil
+
+        shutil.rmtree(data, ignore_errors=True)
+    return out
