@@ -1,25 +1,35 @@
 # `make run`: set up and start kbot on the embedded defaults. `make test`: set up and run every test.
+# `make local`: add llama-cpp-python for the local GGUF backend (built from source once, ~6 min; `make test` does it).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.kbot-installed
+LOCAL_STAMP := $(VENV)/.kbot-local
 export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run test lint bench clean browser
+.PHONY: setup local run test lint bench clean browser
 
+# Everything but llama-cpp-python: the default (extractive) and OpenAI backends never import it.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# torch first and pinned: this is the CPU wheel; anything else pulls a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	# llama-cpp-python (local backend) is built from source once (~6 min on 2 cores); pip caches the wheel.
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/pip install -q -r requirements.lock
+	grep -v '^llama_cpp_python==' requirements.lock > $(VENV)/requirements-core.txt
+	$(BIN)/pip install -q -r $(VENV)/requirements-core.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# llama-cpp-python (local backend) is built from source once (~6 min on 2 cores); pip caches the wheel.
+$(LOCAL_STAMP): $(STAMP)
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/pip install -q $$(grep '^llama_cpp_python==' requirements.lock)
+	touch $(LOCAL_STAMP)
+
+local: $(LOCAL_STAMP)
 
 run: setup
 	$(BIN)/kbot ingest corpus/
@@ -32,15 +42,16 @@ browser:
 	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-nanum >/dev/null; \
 	    else echo "need: sudo apt-get install chromium fonts-nanum" >&2; exit 1; fi; }
 
-test: setup browser
+test: setup local browser
 	$(BIN)/ruff check .
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check .
 
-bench: setup
+bench: setup local
 	HF_HUB_OFFLINE=1 $(BIN)/kbot bench all
+	HF_HUB_OFFLINE=1 $(BIN)/kbot bench scale
 	HF_HUB_OFFLINE=1 $(BIN)/kbot eval ../shared/eval/dev.jsonl --name dev
 
 clean:

@@ -42,15 +42,19 @@ class KnowledgeBase:
         settings = settings or Settings()
         encoder = encoder or Encoder(settings)
         store = store or Store(settings, client=client)
-        store.check_model(encoder.name)
+        store.check_model(encoder.name, getattr(encoder, "variant", None))
         return cls(settings, store, encoder)
 
     def ingest(self, paths: Iterable[str | Path] | str | Path, *, prune: bool = False, rebuild: bool = False,
-               progress: Progress | None = None) -> IngestReport:
-        """Index files and folders (.md, .txt, .html, .pdf). Unchanged files are skipped."""
+               progress: Progress | None = None, follow_symlinks: bool = False) -> IngestReport:
+        """Index files and folders (.md, .txt, .html, .pdf). Unchanged files are skipped.
+
+        `progress` gets an `IngestStatus` after every committed batch. Symbolic links leading out of a folder are
+        skipped (listed in `report.skipped`) unless `follow_symlinks`."""
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        return self.indexer.ingest_paths(paths, prune=prune, rebuild=rebuild, progress=progress)
+        return self.indexer.ingest_paths(paths, prune=prune, rebuild=rebuild, progress=progress,
+                                         follow_symlinks=follow_symlinks)
 
     def ingest_documents(self, docs: list[SourceDoc], *, rebuild: bool = False,
                          progress: Progress | None = None) -> IngestReport:
@@ -299,7 +303,7 @@ class KnowledgeBase:
         index = self.retriever.sparse_index
         index.sync()
         if self._stats is None or self._stats_revision != index.revision:
-            self._stats = CorpusStats(terms=[c.metadata.get("terms", "").split() for c in index.chunks])
+            self._stats = CorpusStats.from_bm25(index.bm25)
             self._stats_revision = index.revision
         return self._stats
 

@@ -28,6 +28,7 @@ class BM25:
         rows_a = np.asarray(rows, dtype=np.int64)
         cols_a = np.asarray(cols, dtype=np.int64)
         df = np.bincount(cols_a, minlength=len(self.vocab)).astype(np.float32)
+        self.df = df  # documents holding each vocabulary term (the answerability features' idf)
         idf = np.log1p((n - df + 0.5) / (df + 0.5))
         avgdl = float(lengths.mean()) if n else 1.0
         norm = k1 * (1 - b + b * lengths[rows_a] / max(avgdl, 1e-9)) if n else np.zeros(0)

@@ -55,23 +55,23 @@ def _kb():
     return KnowledgeBase.open(load_settings())
 
 
-def _progress_ingest(kb, paths, prune: bool, rebuild: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+def _progress_ingest(kb, paths, prune: bool, rebuild: bool, follow_symlinks: bool = False):
+    """Ingest with progress on stderr: the rich bar on a terminal, else a plain line every few seconds."""
+    from rich.progress import BarColumn, Progress, TextColumn
 
-    if not err.is_terminal:  # logs and pipes get one plain line per committed batch
-        def plain(done: int, total: int, message: str) -> None:
-            if message.startswith("embedded"):
-                print(message, file=sys.stderr, flush=True)
+    from .progress import PlainProgress
 
-        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=plain)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
+    if not err.is_terminal:  # logs, CI and pipes: files done/total, chunks, chunks/s, ETA
+        plain = PlainProgress(kb.settings.progress_seconds)
+        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=plain, follow_symlinks=follow_symlinks)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  console=err, transient=True) as bar:
         task = bar.add_task("reading files", total=None)
 
-        def progress(done: int, total: int, message: str) -> None:
-            bar.update(task, completed=done, total=total, description=message)
+        def progress(status) -> None:
+            bar.update(task, completed=status.fraction * 1000, total=1000, description=status.line())
 
-        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=progress)
+        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=progress, follow_symlinks=follow_symlinks)
 
 
 def print_report(report) -> None:
@@ -80,6 +80,8 @@ def print_report(report) -> None:
             console.print(f"  {name:8} {item}", highlight=False)
     for f in report.failed:
         console.print(f"  [red]failed[/]   {f.path}: {f.reason}", highlight=False)
+    for f in report.skipped:
+        console.print(f"  [yellow]skipped[/]  {f.path}: {f.reason}", highlight=False)
     console.print(report.summary(), highlight=False)
 
 
@@ -87,9 +89,12 @@ def print_report(report) -> None:
 @friendly
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.md .txt .html .pdf).")],
            prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone.")] = False,
-           rebuild: Annotated[bool, typer.Option(help="Drop the index and start over.")] = False) -> None:
+           rebuild: Annotated[bool, typer.Option(help="Drop the index and start over.")] = False,
+           follow_symlinks: Annotated[bool, typer.Option(
+               help="Also follow symbolic links that lead out of a folder (skipped and reported by default).")]
+           = False) -> None:
     """Index documents. Unchanged files are skipped; changed ones are re-embedded."""
-    report = _progress_ingest(_kb(), paths, prune, rebuild)
+    report = _progress_ingest(_kb(), paths, prune, rebuild, follow_symlinks)
     print_report(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -404,6 +409,11 @@ def _assemble(name: str, folder: Path | None) -> None:
     path = assemble(spec, folder, progress=lambda i, n: err.print(f"  part {i}/{n}", highlight=False))
     console.print(f"{path}\nsha256 {spec.sha256} verified. Use it with:\n"
                   f"  export KBOT_LLM=local KBOT_LOCAL_MODEL={path}", highlight=False, soft_wrap=True)
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:  # `make run` does not build it
+        console.print("The local backend also needs llama-cpp-python, which `make run` skips. Build it once "
+                      "(~6 min on 2 cores):\n  make local", highlight=False, soft_wrap=True)
 
 
 FolderOption = Annotated[Path | None, typer.Option(help="Where to write it (default KBOT_MODEL_CACHE_DIR).")]
@@ -519,6 +529,30 @@ def bench_answerability(
     result = run(settings, korquad, out, work or settings.data_dir / "bench" / "answerability",
                  llm or ["extractive"], sample, console.print)
     console.print(render(result), highlight=False, markup=False)
+
+
+@bench_app.command("scale")
+@friendly
+def bench_scale(
+    dev: DevOption = DEV_FILE,
+    korquad: KorquadOption = KORQUAD_FILE,
+    part: Annotated[list[str] | None, typer.Option(
+        help="throughput | quality | bigfile | serving (repeat; default all).")]
+        = None,
+    chunks: Annotated[int, typer.Option(help="Index size for the serving check (replicated KorQuAD).")] = 100_000,
+    out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports/bench"),
+    work: Annotated[Path | None, typer.Option(help="Index folder (kept for re-runs); default DATA_DIR/bench.")]
+        = None,
+) -> None:
+    """int8 vs fp32 passage encoder (speed, KorQuAD/dev retrieval), ingest vs encoder, ~100K chunks served."""
+    from .config import load_settings
+    from .evals.scale import run_scale_bench
+
+    settings = load_settings()
+    parts = tuple(part or ("throughput", "quality", "bigfile", "serving"))
+    report = run_scale_bench(settings, dev=dev, korquad=korquad, out=out, work=work or settings.data_dir / "bench",
+                             log=console.print, target=chunks, parts=parts)
+    console.print(report, highlight=False, markup=False)
 
 
 @bench_app.command("all")

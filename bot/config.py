@@ -25,11 +25,18 @@ class Settings(BaseSettings):
                                              "package) or any sentence-transformers model name or folder.")
     query_prompt: str = Field("query: ", description="Prefix for queries (e5 convention).")
     passage_prompt: str = Field("passage: ", description="Prefix for passages (e5 convention).")
+    embedding_variant: Literal["int8", "fp32"] = Field(
+        "int8", description="Passage encoder: int8 = ONNX Runtime with dynamically quantised weights (needs a model "
+                            "folder with onnx/model.onnx, as the default has; others fall back to fp32), fp32 = "
+                            "sentence-transformers. Recorded in the index: changing it needs --rebuild.")
     embedding_batch_size: int = Field(16, ge=1)
-    embedding_threads: int = Field(0, ge=0, description="torch threads for ingestion; 0 = all cores.")
+    embedding_threads: int = Field(0, ge=0, description="Encoder threads for ingestion; 0 = all cores.")
     onnx_queries: bool = Field(True, description="Encode queries with ONNX Runtime when the model folder has "
                                                   "onnx/model.onnx (same vectors, ~1.7x faster on one thread).")
     ingest_batch: int = Field(256, ge=1, description="Chunks embedded and committed together during ingest.")
+    max_file_mb: float = Field(0, ge=0, description="Ingest refuses files larger than this many MB; 0 = no limit.")
+    progress_seconds: float = Field(5.0, gt=0, description="Seconds between plain progress lines when the output "
+                                                          "is not a terminal (logs, CI, pipes).")
 
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded PersistentClient.")
     chroma_port: int = Field(8000, ge=1, le=65535)

@@ -1,7 +1,15 @@
-"""The sentence-transformers encoder. Heavy imports (torch) happen on first use."""
+"""The passage and query encoder: ONNX Runtime (int8 or fp32) or sentence-transformers. Heavy imports on first use.
+
+Two variants encode passages (`KBOT_EMBEDDING_VARIANT`):
+- `int8`: the model's ONNX export with dynamically quantised int8 matrix products, run by ONNX Runtime on all
+  cores in length-sorted batches. Needs a model folder with `onnx/model.onnx` (the default model has one).
+- `fp32`: sentence-transformers (PyTorch), the reference.
+The collection records the variant; an index is only ever searched with vectors of the variant that built it.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -11,15 +19,34 @@ import numpy as np
 from .config import DEFAULT_EMBEDDING_MODEL, Settings
 from .errors import ConfigError
 
+ONNX_FP32 = "model.onnx"
+
+
+def onnx_ready(folder: Path) -> bool:
+    """True when `folder` is a sentence-transformers folder that ONNX Runtime can run exactly as the PyTorch path
+    does: Transformer -> mean Pooling (prompt included) -> Normalize, with `onnx/model.onnx` beside it."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text()) if len(modules) > 1 else {}
+    except (OSError, ValueError, KeyError, IndexError):
+        return False
+    modes = [k for k, v in pooling.items() if k.startswith("pooling_mode") and v]
+    return ((folder / "onnx" / ONNX_FP32).exists() and (folder / "tokenizer.json").exists()
+            and kinds == ["Transformer", "Pooling", "Normalize"] and modes == ["pooling_mode_mean_tokens"]
+            and pooling.get("include_prompt", True))
+
 
 class Encoder:
-    """Encodes passages and queries with the configured sentence-transformers model."""
+    """Encodes passages and queries with the configured model, in the configured variant."""
 
     def __init__(self, settings: Settings, model=None) -> None:
         self.settings = settings
         self.name = settings.embedding_model
         self._model = model
-        self._onnx = None  # None: not tried yet; False: not available
+        self._sessions: dict[tuple[str, int], object] = {}
+        self._tokenizer = None
+        self._onnx = None  # the query session: None = not tried yet, False = not available
         self._lock = threading.RLock()
 
     def _resolve(self) -> str:
@@ -28,6 +55,21 @@ class Encoder:
 
             return str(ensure_folder(self.settings.model_cache_dir))
         return self.name
+
+    def _onnx_capable(self) -> bool:
+        if self._model is not None:  # a model object passed in: its own (PyTorch) code encodes
+            return False
+        if self.name == DEFAULT_EMBEDDING_MODEL:
+            return True  # the converter writes the ONNX export
+        return onnx_ready(Path(self.name).expanduser())
+
+    @property
+    def variant(self) -> str:
+        """What encodes passages: 'int8' (ONNX Runtime, quantised) or 'fp32' (sentence-transformers). Known without
+        loading the model, so opening an index can check it."""
+        if self.settings.embedding_variant == "int8" and self._onnx_capable():
+            return "int8"
+        return "fp32"
 
     @property
     def model(self):
@@ -53,12 +95,78 @@ class Encoder:
 
     @property
     def dim(self) -> int:
+        if self._onnx_capable():
+            return int(json.loads((Path(self._resolve()) / "config.json").read_text())["hidden_size"])
         return int(self.model.get_sentence_embedding_dimension())
 
+    # -- ONNX Runtime ---------------------------------------------------------------------------------------
+    def _session(self, kind: str, threads: int):
+        """An ONNX Runtime session on the fp32 export or its int8 version (built once, beside it)."""
+        key = (kind, threads)
+        with self._lock:
+            if key not in self._sessions:
+                import onnxruntime as ort
+
+                folder = Path(self._resolve())
+                if kind == "int8":
+                    from .e5convert import export_int8
+
+                    path = export_int8(folder)
+                else:
+                    path = folder / "onnx" / ONNX_FP32
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = threads
+                opts.inter_op_num_threads = 1
+                opts.log_severity_level = 3
+                self._sessions[key] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            return self._sessions[key]
+
+    def _tok(self):
+        """The fast tokenizer from tokenizer.json, as sentence-transformers configures it (no PyTorch needed)."""
+        with self._lock:
+            if self._tokenizer is None:
+                from tokenizers import Tokenizer
+
+                folder = Path(self._resolve())
+                tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+                cfg = json.loads((folder / "tokenizer_config.json").read_text())
+                try:
+                    limit = json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"]
+                except (OSError, KeyError, ValueError):
+                    limit = cfg.get("model_max_length", 512)
+                pad = cfg.get("pad_token") or "<pad>"
+                tok.enable_truncation(max_length=int(limit))
+                tok.enable_padding(pad_id=tok.token_to_id(pad) or 0, pad_token=pad)
+                self._tokenizer = tok
+            return self._tokenizer
+
+    def _encode_ort(self, session, prompt: str, texts: list[str], batch: int) -> np.ndarray:
+        """Mean-pooled, normalised vectors. Length-sorted mini-batches: little padding, bounded memory."""
+        tok = self._tok()
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: np.ndarray | None = None
+        for start in range(0, len(order), batch):
+            idx = order[start:start + batch]
+            enc = tok.encode_batch([prompt + texts[i] for i in idx])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            states = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            m = mask[..., None].astype(np.float32)
+            vecs = (states * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+            if out is None:
+                out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
+            out[idx] = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return out if out is not None else np.zeros((0, self.dim), dtype=np.float32)
+
+    # -- passages -------------------------------------------------------------------------------------------
     def encode_passages(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        threads = self.settings.embedding_threads or os.cpu_count() or 1
+        if self.variant == "int8":
+            session = self._session("int8", threads)
+            return self._encode_ort(session, self.settings.passage_prompt, list(texts),
+                                    batch_size or self.settings.embedding_batch_size)
         import torch
 
-        threads = self.settings.embedding_threads or os.cpu_count() or 1
         with self._lock:
             torch.set_num_threads(threads)
             try:
@@ -70,62 +178,33 @@ class Encoder:
                 torch.set_num_threads(1)
         return np.asarray(vecs, dtype=np.float32)
 
+    # -- queries --------------------------------------------------------------------------------------------
     def _onnx_session(self):
-        """An ONNX Runtime session for query encoding when the model folder ships `onnx/model.onnx` and its
-        modules are Transformer -> mean Pooling -> Normalize (so the result equals the PyTorch path)."""
+        """The ONNX Runtime session for queries (one thread), or None when queries go through PyTorch.
+
+        Queries use the same weights as the passages of the variant: int8 passages get int8 queries.
+        """
         if self._onnx is None:
             self._onnx = False
-            if not self.settings.onnx_queries:
-                return None
-            model = self.model
-            folder = Path(self._resolve())
-            onnx_file = folder / "onnx" / "model.onnx"
-            names = [type(m).__name__ for m in model]
-            pooling = model[1] if len(model) > 1 else None
-            if (onnx_file.exists() and names == ["Transformer", "Pooling", "Normalize"]
-                    and getattr(pooling, "pooling_mode", None) in ("mean", ("mean",), ["mean"])
-                    and getattr(pooling, "include_prompt", True)):
-                import onnxruntime as ort
-
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = 1
-                opts.inter_op_num_threads = 1
-                opts.log_severity_level = 3
-                self._onnx = ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
+            if self.variant == "int8":
+                self._onnx = self._session("int8", 1)
+            elif self.settings.onnx_queries and self._onnx_capable():
+                self._onnx = self._session("fp32", 1)
         return self._onnx or None
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
+        session = self._onnx_session()
+        if session is not None:
+            return self._encode_ort(session, self.settings.query_prompt, list(texts), 32)
         import torch
 
         model = self.model
-        session = self._onnx_session()
-        if session is not None:
-            return self._encode_onnx(session, model, list(texts))
         with self._lock:
             # One thread: on 2 cores a query encode with 2 threads under load is ~30x slower.
             torch.set_num_threads(1)
             vecs = model.encode(list(texts), prompt=self.settings.query_prompt, batch_size=32,
                                 normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32)
-
-    def _encode_onnx(self, session, model, texts: list[str], batch: int = 32) -> np.ndarray:
-        # length-sorted mini-batches: little padding, bounded memory for thousands of questions
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out: np.ndarray | None = None
-        for start in range(0, len(order), batch):
-            idx = order[start:start + batch]
-            with self._lock:
-                enc = model.tokenizer([self.settings.query_prompt + texts[i] for i in idx], padding=True,
-                                      truncation=True, max_length=model.max_seq_length, return_tensors="np")
-                mask = enc["attention_mask"].astype(np.int64)
-                states = session.run(None, {"input_ids": enc["input_ids"].astype(np.int64),
-                                            "attention_mask": mask})[0]
-            m = mask[..., None].astype(np.float32)
-            vecs = (states * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-            if out is None:
-                out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
-            out[idx] = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
-        return out if out is not None else np.zeros((0, self.dim), dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode_queries([text])[0]

@@ -41,6 +41,14 @@ class CorpusStats:
                 if not term.startswith("#"):  # the BM25 side's character bigrams are not morphemes
                     self.df[term] = self.df.get(term, 0) + 1
 
+    @classmethod
+    def from_bm25(cls, bm25) -> CorpusStats:
+        """Statistics from the BM25 table the retriever already built (no second pass over the chunks)."""
+        stats = cls(terms=[])
+        stats.n = max(bm25.n_docs, 1)
+        stats.df = {t: int(bm25.df[j]) for t, j in bm25.vocab.items() if not t.startswith("#")}
+        return stats
+
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))

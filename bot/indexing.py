@@ -9,24 +9,26 @@ leaves documents that the next run sees as out of date and rewrites, ending iden
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .chunking import chunk_documents
+from .chunking import chunk_spans
 from .config import Settings
 from .embeddings import Encoder
 from .errors import IndexBusyError, LoadError
-from .korean import bm25_terms_batch
+from .korean import bm25_terms_batch, sentence_spans_batch
 from .loaders import SUPPORTED, load_file
+from .progress import IngestStatus, Progress
 from .store import Store
-from .types import FileFailure, IngestReport, SourceDoc
+from .types import Chunk, FileFailure, IngestReport, SourceDoc
 
-Progress = Callable[[int, int, str], None]
+__all__ = ["Indexer", "Progress", "IngestStatus", "collect_files"]
 CHUNKER_VERSION = 4  # bump when chunking changes, so the next ingest re-chunks every document
 
 
@@ -69,16 +71,35 @@ def footnote_context(doc_text: str, chunk_text: str, limit: int = 600) -> str:
     return " ".join(out)[:limit]
 
 
-def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]]:
-    """Expand directories (supported files only, hidden folders skipped); report missing paths."""
+def collect_files(paths: Iterable[str | Path], follow_symlinks: bool = False
+                  ) -> tuple[list[Path], list[FileFailure], list[FileFailure]]:
+    """Expand directories (supported files only, hidden entries skipped); report missing paths.
+
+    Returns (files, failures, skipped). Inside a folder, a symbolic link whose target lies outside that folder is
+    skipped and reported unless `follow_symlinks`: ingesting a folder never reads what it does not contain.
+    """
     files: list[Path] = []
     failures: list[FileFailure] = []
+    skipped: list[FileFailure] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p).parts
-                if f.is_file() and f.suffix.lower() in SUPPORTED and not any(x.startswith(".") for x in rel):
+            root = p.resolve()
+            for dirpath, dirnames, filenames in os.walk(p, followlinks=follow_symlinks):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                here = Path(dirpath)
+                for d in list(dirnames):
+                    if (here / d).is_symlink() and not follow_symlinks:
+                        dirnames.remove(d)
+                        if not _inside(here / d, root):
+                            skipped.append(FileFailure(str(here / d), _LINK_OUT.format((here / d).resolve())))
+                for name in sorted(filenames):
+                    f = here / name
+                    if name.startswith(".") or f.suffix.lower() not in SUPPORTED or not f.is_file():
+                        continue
+                    if f.is_symlink() and not follow_symlinks and not _inside(f, root):
+                        skipped.append(FileFailure(str(f), _LINK_OUT.format(f.resolve())))
+                        continue
                     files.append(f)
         elif p.is_file():
             files.append(p)
@@ -90,7 +111,60 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFai
         if key not in seen:
             seen.add(key)
             unique.append(f)
-    return unique, failures
+    return unique, failures, skipped
+
+
+_LINK_OUT = "symbolic link to {} outside the folder, not followed (use --follow-symlinks to include it)"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def sentence_spans_segmented(text: str, segment: int = 1_000_000) -> list[tuple[int, int]]:
+    """Sentence offsets of `text`, computed in pieces of about `segment` characters cut at line ends (kiwi never
+    joins lines into one sentence, so the result is the same; memory stays bounded for a 40 MB file)."""
+    if len(text) <= segment:
+        return sentence_spans_batch([text])[0]
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while pos < len(text):
+        end = text.find("\n", pos + segment)
+        end = len(text) if end < 0 else end + 1
+        out += [(pos + a, pos + b) for a, b in sentence_spans_batch([text[pos:end]])[0]]
+        pos = end
+    return out
+
+
+@dataclass
+class _Source:
+    """One input: a file still to read, or a document already in memory."""
+
+    label: str
+    size: int
+    load: Callable[[], SourceDoc]
+
+
+class _Footnotes:
+    """`footnote_context` for one document, with the document's note definitions found once (not per chunk)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.has_notes = _NOTE_DEF.search(text) is not None
+
+    def __call__(self, chunk_text: str) -> str:
+        return footnote_context(self.text, chunk_text) if self.has_notes else ""
 
 
 class Indexer:
@@ -100,23 +174,31 @@ class Indexer:
         self.encoder = encoder
 
     def ingest_paths(self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
-                     progress: Progress | None = None) -> IngestReport:
-        files, failures = collect_files(paths)
-        docs: list[SourceDoc] = []
-        for i, f in enumerate(files):
-            if progress:
-                progress(i, len(files), f"reading {f.name}")
-            try:
-                docs.append(load_file(f))
-            except LoadError as e:
-                failures.append(FileFailure(str(f), str(e)))
-        return self.ingest_documents(docs, failures=failures, prune=prune, rebuild=rebuild, progress=progress)
+                     progress: Progress | None = None, follow_symlinks: bool = False) -> IngestReport:
+        files, failures, skipped = collect_files(paths, follow_symlinks)
+        sources = [_Source(str(f), _size(f), lambda f=f: self._load(f)) for f in files]
+        report = self._run(sources, failures, prune, rebuild, progress)
+        report.skipped += skipped
+        return report
 
     def ingest_documents(self, docs: list[SourceDoc], failures: list[FileFailure] | None = None,
                          prune: bool = False, rebuild: bool = False,
                          progress: Progress | None = None) -> IngestReport:
+        sources = [_Source(d.source, len(d.text.encode()), lambda d=d: d) for d in docs]
+        return self._run(sources, failures, prune, rebuild, progress)
+
+    def _load(self, path: Path) -> SourceDoc:
+        limit = self.settings.max_file_mb
+        if limit:
+            size = _size(path)
+            if size > limit * 1024 * 1024:
+                raise LoadError(f"the file is {size / 1024 / 1024:.1f} MB, over the limit of {limit:g} MB "
+                                f"(KBOT_MAX_FILE_MB): split it, or raise or unset the limit")
+        return load_file(path)
+
+    def _run(self, sources, failures, prune, rebuild, progress) -> IngestReport:
         with self._writer_lock():
-            return self._ingest(docs, failures, prune, rebuild, progress)
+            return self._ingest(sources, failures, prune, rebuild, progress)
 
     @contextmanager
     def _writer_lock(self):
@@ -139,96 +221,96 @@ class Indexer:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _ingest(self, docs: list[SourceDoc], failures: list[FileFailure] | None, prune: bool, rebuild: bool,
+    def _ingest(self, sources: list[_Source], failures: list[FileFailure] | None, prune: bool, rebuild: bool,
                 progress: Progress | None) -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport(failed=list(failures or []))
         if rebuild:
             self.store.reset()
-        self.store.open_for(self.encoder.name)
-        existing: dict[str, dict] = defaultdict(lambda: {"ids": [], "hashes": set(), "n": None, "path": ""})
+        self.store.open_for(self.encoder.name, variant=getattr(self.encoder, "variant", None))
+        existing: dict[str, dict] = defaultdict(lambda: {"hash_of": {}, "n": None, "path": ""})
         for c in self.store.iter_all():
             e = existing[c.metadata.get("doc_id", "")]
-            e["ids"].append(c.chunk_id)
-            e["hashes"].add(c.metadata.get("content_hash"))
+            e["hash_of"][c.chunk_id] = c.metadata.get("content_hash")
             e["n"] = c.metadata.get("n_chunks")
             e["path"] = c.metadata.get("path", "")
 
-        todo: list[SourceDoc] = []
+        status = IngestStatus(files_total=len(sources), bytes_total=sum(s.size for s in sources))
+        writer = _BatchWriter(self, existing, report, status, progress)
         seen: set[str] = set()
-        for d in docs:
+        pending: list[tuple[SourceDoc, _Source]] = []  # small documents are sentence-split together (faster)
+        pending_chars = 0
+        if progress:
+            progress(status)
+        for src in sources:
+            try:
+                d = src.load()
+            except LoadError as e:
+                report.failed.append(FileFailure(src.label, str(e)))
+                self._skip(status, src, progress)
+                continue
             if d.doc_id in seen:
+                self._skip(status, src, progress)
                 continue
             seen.add(d.doc_id)
             d = replace(d, content_hash=self._index_hash(d))
             e = existing.get(d.doc_id)
-            if e and e["hashes"] == {d.content_hash} and e["n"] == len(e["ids"]):
+            if e and set(e["hash_of"].values()) == {d.content_hash} and e["n"] == len(e["hash_of"]):
                 report.unchanged.append(d.source)
-            else:
-                todo.append(d)
-                (report.updated if e else report.added).append(d.source)
+                self._skip(status, src, progress)
+                continue
+            (report.updated if e else report.added).append(d.source)
+            pending.append((d, src))
+            pending_chars += len(d.text)
+            if len(pending) >= 64 or pending_chars >= 1_000_000:
+                self._chunk_and_add(pending, writer, report, status, progress)
+                pending, pending_chars = [], 0
+        self._chunk_and_add(pending, writer, report, status, progress)
+        writer.flush()
 
-        changed = bool(todo)
-        self._write(todo, existing, report, progress)
+        changed = writer.changed
         if prune:
             for doc_id, e in list(existing.items()):
                 if doc_id not in seen and e["path"] and not Path(e["path"]).exists():
-                    self.store.delete(e["ids"])
+                    self.store.delete(list(e["hash_of"]))
                     report.removed.append(e["path"])
                     changed = True
         if changed:
             self.store.bump_revision()
         report.seconds = time.perf_counter() - t0
+        status.finished = True
+        if progress:
+            progress(status)
         return report
 
-    def _write(self, todo: list[SourceDoc], existing: dict, report: IngestReport,
-               progress: Progress | None) -> None:
+    def _chunk_and_add(self, pending, writer: _BatchWriter, report: IngestReport, status: IngestStatus,
+                       progress: Progress | None) -> None:
         s = self.settings
-        planned = list(zip(todo, chunk_documents(todo, s.chunk_size, s.chunk_overlap)))
-        total = sum(len(chs) for _, chs in planned)
-        done = 0
-        batch: list[tuple[SourceDoc, list]] = []
-
-        def flush() -> None:
-            nonlocal done
-            texts = [self._context(doc, c.text) for doc, chs in batch for c in chs]  # title + notes
-            if not texts:
-                return
-            vecs = self.encoder.encode_passages(texts)
-            terms = bm25_terms_batch(texts)
-            # One upsert and one delete per batch (Chroma costs ~90 ms per call). Order still makes it crash-safe:
-            # new chunks first, stale ones after; a document caught in between has mixed hashes and is redone.
-            ids, docs, metas, stale = [], [], [], []
-            pos = 0
-            for doc, chs in batch:
-                n = len(chs)
-                metas += [self._meta(doc, c, n, " ".join(terms[pos + j])) for j, c in enumerate(chs)]
-                ids += [c.chunk_id for c in chs]
-                docs += [c.text for c in chs]
-                new = {c.chunk_id for c in chs}
-                stale += sorted(set(existing.get(doc.doc_id, {}).get("ids", [])) - new)
-                pos += n
-            self.store.upsert(ids, vecs, docs, metas)
-            if stale:
-                self.store.delete(stale)
-            done += len(ids)
-            report.chunks_embedded += len(ids)
-            self.store.bump_revision()
-            if progress:
-                progress(done, total, f"embedded {done}/{total} chunks")
-            batch.clear()
-
-        for doc, chs in planned:
-            if not chs:
-                report.failed.append(FileFailure(doc.source, "no text to index"))
+        small = [d.text for d, _ in pending if len(d.text) <= 1_000_000]
+        small_spans = iter(sentence_spans_batch(small) if small else [])
+        for d, src in pending:
+            sents = next(small_spans) if len(d.text) <= 1_000_000 else sentence_spans_segmented(d.text)
+            spans = chunk_spans(d.text, s.chunk_size, s.chunk_overlap, sents)
+            if not spans:
+                for name in ("added", "updated"):
+                    if d.source in getattr(report, name):
+                        getattr(report, name).remove(d.source)
+                report.failed.append(FileFailure(d.source, "no text to index"))
+                self._skip(status, src, progress)
                 continue
-            batch.append((doc, chs))
-            if sum(len(c) for _, c in batch) >= s.ingest_batch:
-                flush()
-        flush()
+            writer.add(d, spans, src.size)
 
-    def _context(self, doc: SourceDoc, text: str) -> str:
-        return context_text(self.settings, doc.title, text, footnote_context(doc.text, text))
+    @staticmethod
+    def _skip(status: IngestStatus, src: _Source, progress: Progress | None) -> None:
+        """A file that needs no embedding: done, and out of the estimate."""
+        status.files_done += 1
+        status.bytes_total -= src.size
+        if progress:
+            progress(status)
+
+    def _context(self, doc: SourceDoc, text: str, notes: _Footnotes | None = None) -> str:
+        notes_text = notes(text) if notes is not None else footnote_context(doc.text, text)
+        return context_text(self.settings, doc.title, text, notes_text)
 
     def _index_hash(self, doc: SourceDoc) -> str:
         """The document's hash plus everything that shapes its chunks: a change to either re-indexes it."""
@@ -244,3 +326,79 @@ class Indexer:
             "start": c.start, "end": c.end, "index": c.index, "n_chunks": n_chunks,
             "content_hash": doc.content_hash, "terms": terms,
         }
+
+
+class _BatchWriter:
+    """Embeds and commits chunks `ingest_batch` at a time, across documents and within a large one.
+
+    Memory is bounded by the batch: a document's chunk texts are cut from its text only as the batch needs them.
+    Crash safety: a document's stale chunks are deleted only after its last new chunk is committed, so a document
+    caught half-way has too few or mixed-hash chunks and is redone; chunks already committed with the current hash
+    are kept (not embedded again), so a killed run over a big file resumes where it stopped.
+    """
+
+    def __init__(self, indexer: Indexer, existing: dict, report: IngestReport, status: IngestStatus,
+                 progress: Progress | None) -> None:
+        self.ix = indexer
+        self.existing = existing
+        self.report = report
+        self.status = status
+        self.progress = progress
+        self.items: list[tuple[SourceDoc, Chunk, int, _Footnotes, float]] = []  # doc, chunk, n_chunks, notes, bytes
+        self.finishing: list[tuple[SourceDoc, int]] = []  # documents whose last chunk is in this batch
+        self.current_id = ""
+        self.changed = False
+
+    def add(self, doc: SourceDoc, spans: list[tuple[int, int]], size: int) -> None:
+        st = self.status
+        n = len(spans)
+        have = self.existing.get(doc.doc_id, {}).get("hash_of", {})
+        notes = _Footnotes(doc.text)
+        st.current, st.current_done, st.current_total = Path(doc.source).name, 0, n
+        self.current_id = doc.doc_id
+        weight = size / n
+        for i, (a, b) in enumerate(spans):
+            cid = f"{doc.doc_id}:{i:05d}"
+            if have.get(cid) == doc.content_hash:  # committed by an earlier, interrupted run: keep it
+                st.current_done += 1
+                st.bytes_total -= weight
+            else:
+                self.items.append((doc, Chunk(chunk_id=cid, doc_id=doc.doc_id, index=i, text=doc.text[a:b],
+                                              start=a, end=b), n, notes, weight))
+            if i == n - 1:
+                self.finishing.append((doc, n))
+            if len(self.items) >= self.ix.settings.ingest_batch:
+                self.flush()
+        if not self.items:  # everything was already there: only stale chunks may be left to delete
+            self.flush()
+
+    def flush(self) -> None:
+        st, ix = self.status, self.ix
+        if self.items:
+            if st.embed_started is None:
+                st.embed_started = time.monotonic()
+            texts = [ix._context(doc, c.text, notes) for doc, c, _, notes, _ in self.items]
+            vecs = ix.encoder.encode_passages(texts)
+            terms = bm25_terms_batch(texts)
+            ids = [c.chunk_id for _, c, _, _, _ in self.items]
+            metas = [ix._meta(doc, c, n, " ".join(t)) for (doc, c, n, _, _), t in zip(self.items, terms)]
+            ix.store.upsert(ids, vecs, [c.text for _, c, _, _, _ in self.items], metas)
+            self.report.chunks_embedded += len(ids)
+            st.chunks_done += len(ids)
+            st.current_done += sum(1 for doc, *_ in self.items if doc.doc_id == self.current_id)
+            st.bytes_done += sum(w for *_, w in self.items)
+        # New chunks first, stale ones after (one delete per batch: Chroma costs ~90 ms per call).
+        stale: list[str] = []
+        for doc, n in self.finishing:
+            new = {f"{doc.doc_id}:{i:05d}" for i in range(n)}
+            stale += sorted(set(self.existing.get(doc.doc_id, {}).get("hash_of", {})) - new)
+            st.files_done += 1
+        if stale:
+            ix.store.delete(stale)
+        if self.items or stale:
+            self.changed = True
+            ix.store.bump_revision()
+        self.items = []
+        self.finishing = []
+        if self.progress:
+            self.progress(st)

@@ -66,6 +66,8 @@ class SparseIndex:
                 return
             chunks = sorted(self.store.iter_all(include_documents=True), key=lambda c: c.chunk_id)
             self.bm25 = BM25([c.metadata.get("terms", "").split() for c in chunks], k1=self.k1, b=self.b)
+            for c in chunks:  # the BM25 matrix has them now; kept, they were most of the table's memory
+                c.metadata.pop("terms", None)
             self.chunks = chunks
             self.by_id = {c.chunk_id: c for c in chunks}
             self.revision = rev

@@ -62,29 +62,42 @@ class Store:
     def exists(self) -> bool:
         return self._get() is not None
 
-    def open_for(self, model_name: str, dim: int | None = None):
-        """Get or create the collection for `model_name`; a collection built by another model is an error."""
+    def open_for(self, model_name: str, dim: int | None = None, variant: str | None = None):
+        """Get or create the collection for `model_name` (and encoder `variant`); another one's is an error."""
         col = self._get()
         if col is None:
             meta = {"embedding_model": model_name, "revision": 0}
+            if variant:
+                meta["embedding_variant"] = variant
             if dim:
                 meta["dim"] = dim
             self._col = self.client.get_or_create_collection(
                 self.name, configuration={"hnsw": {"space": "cosine"}}, metadata=meta, embedding_function=None)
             return self._col
-        self.check_model(model_name)
+        self.check_model(model_name, variant)
         return col
 
-    def check_model(self, model_name: str) -> None:
+    def check_model(self, model_name: str, variant: str | None = None) -> None:
+        """Refuse to mix vectors: the configured model and encoder variant must be the ones that built the index.
+
+        An index from before variants were recorded was built by the fp32 encoder."""
         col = self._get()
         if col is None:
             return
-        built = (col.metadata or {}).get("embedding_model")
+        meta = col.metadata or {}
+        built = meta.get("embedding_model")
         if built and built != model_name:
             raise ModelMismatchError(
                 f"The index '{self.name}' was built with the embedding model {built!r}, but "
                 f"KBOT_EMBEDDING_MODEL is {model_name!r}. Set KBOT_EMBEDDING_MODEL={built} to use it, or "
                 f"rebuild it with the new model: kbot ingest --rebuild PATH...")
+        built_variant = meta.get("embedding_variant", "fp32") if built else None
+        if variant and built_variant and built_variant != variant:
+            raise ModelMismatchError(
+                f"The index '{self.name}' was built with the {built_variant} encoder of {model_name!r}, but this "
+                f"process encodes with the {variant} one (KBOT_EMBEDDING_VARIANT). Set "
+                f"KBOT_EMBEDDING_VARIANT={built_variant} to use it, or rebuild it with the new variant: "
+                f"kbot ingest --rebuild PATH...")
 
     @property
     def metadata(self) -> dict:

@@ -62,6 +62,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
+    skipped: list[FileFailure] = field(default_factory=list)  # left out on purpose (links leaving the folder)
     chunks_embedded: int = 0
     seconds: float = 0.0
 
@@ -71,8 +72,9 @@ class IngestReport:
 
     def summary(self) -> str:
         return (f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-                f"removed {len(self.removed)}, failed {len(self.failed)}; "
-                f"{self.chunks_embedded} chunks embedded in {self.seconds:.1f}s")
+                f"removed {len(self.removed)}, failed {len(self.failed)}"
+                + (f", skipped {len(self.skipped)}" if self.skipped else "")
+                + f"; {self.chunks_embedded} chunks embedded in {self.seconds:.1f}s")
 
 
 @dataclass(frozen=True)

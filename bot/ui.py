@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 from .api import KnowledgeBase
@@ -118,8 +119,59 @@ def describe_report(report) -> str:
     return "\n".join(lines)
 
 
+# -- first run ------------------------------------------------------------------------------------------------
+NOT_INDEXED = "아직 색인된 문서가 없습니다. '문서' 탭에서 파일을 올려 색인한 뒤 다시 질문해 주세요."
+
+
+class FirstRun:
+    """Indexes KBOT_CORPUS_DIR once, in the background, when the index is empty; pages and questions wait on it."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.status = None  # the latest IngestStatus
+        self.error: str | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None or self._done.is_set():
+                return
+            corpus = self.kb.settings.corpus_dir
+            if self.kb.store.count() or not corpus.is_dir():
+                self._done.set()
+                return
+            self._thread = threading.Thread(target=self._run, args=(corpus,), name="kbot-first-run", daemon=True)
+            self._thread.start()
+
+    def _run(self, corpus: Path) -> None:
+        try:
+            self.kb.ingest([corpus], progress=self._update)
+        except Exception as e:  # shown to whoever waits; the server keeps running
+            log.exception("first-run indexing of %s failed", corpus)
+            self.error = str(e) if isinstance(e, KbotError) else type(e).__name__
+        finally:
+            self._done.set()
+
+    def _update(self, status) -> None:
+        self.status = status
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and not self._done.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return self._done.wait(seconds)
+
+    def describe(self) -> str:
+        corpus = self.kb.settings.corpus_dir
+        figures = self.status.korean() if self.status is not None else "파일 읽는 중"
+        return f"처음 실행: {corpus.name}/ 문서를 색인하는 중입니다 ({figures})."
+
+
 # -- the app --------------------------------------------------------------------------------------------------
-def build_ui(kb: KnowledgeBase):
+def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
     """The Blocks app over `kb` (not launched)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
@@ -127,11 +179,12 @@ def build_ui(kb: KnowledgeBase):
     from . import cost
     from .numerals import parse_number
 
+    job = job or FirstRun(kb)
+
     def first_run(progress=gr.Progress()):
-        corpus = kb.settings.corpus_dir
-        if kb.store.count() == 0 and corpus.is_dir():
-            progress(0, desc=f"처음 실행: {corpus}/ 색인 중…")
-            kb.ingest([corpus], progress=lambda done, total, msg: progress((done, max(total, 1)), desc=msg))
+        job.start()
+        while not job.wait(0.5):
+            progress(job.status.fraction if job.status else 0.0, desc=job.describe())
         return status_line(kb), documents_table(kb)
 
     def respond(message: str, chat: list, answers: list):
@@ -143,6 +196,14 @@ def build_ui(kb: KnowledgeBase):
                                                                      ("assistant", a["answer"].text))]
         chat = chat + [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
         yield chat, answers, gr.update(choices=[], value=None), "", ""
+        while job.running:  # asked during the first-run indexing: wait for it, showing how far it is
+            chat[-1]["content"] = f"⏳ {job.describe()} 끝나면 바로 답합니다."
+            yield chat, answers, gr.update(), gr.update(), ""
+            job.wait(1.0)
+        if kb.store.count() == 0:
+            chat[-1]["content"] = f"⚠️ {NOT_INDEXED}"
+            yield chat, answers, gr.update(), gr.update(), ""
+            return
         answer, streamed = None, ""
         try:
             for event in kb.stream(message, history=history):
@@ -192,8 +253,11 @@ def build_ui(kb: KnowledgeBase):
             shutil.copyfile(src, dest)
             paths.append(dest)
         progress(0, desc="읽는 중…")
+        job.start()
+        while not job.wait(0.5):  # one writer at a time: the first-run indexing finishes first
+            progress(0, desc=job.describe())
         try:
-            report = kb.ingest(paths, progress=lambda d, t, msg: progress((d, max(t, 1)), desc=msg))
+            report = kb.ingest(paths, progress=lambda st: progress(st.fraction, desc=st.korean()))
         except KbotError as e:
             log.warning("upload failed: %s (hint: %s)", e, e.hint)
             return f"⚠️ {e.user_message}", gr.update(), gr.update()
@@ -286,7 +350,9 @@ def serve(kb: KnowledgeBase, *, block: bool = True):
     """Launch on KBOT_HOST:KBOT_PORT; no share links. Returns the Blocks app (already running unless `block`)."""
     import gradio as gr
 
-    demo = build_ui(kb)
+    job = FirstRun(kb)
+    job.start()  # index an empty data dir from process start, not from the first page load
+    demo = build_ui(kb, job)
     kb.warm()
     demo.launch(server_name=kb.settings.host, server_port=kb.settings.port, share=False, inbrowser=False,
                 prevent_thread_lock=not block, show_error=False, quiet=True, css=CSS,

@@ -60,8 +60,8 @@ def test_sigkill_during_ingest_then_rerun_equals_clean_run(tmp_path, model_cache
     for extra_delay in (0.0, 1.5):
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "ingest", str(docs)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for line in proc.stderr:
-            if line.startswith("embedded"):
+        for line in proc.stderr:  # the plain progress line printed once the first batch is committed
+            if line.startswith("ingest:") and " 0 chunks embedded" not in line:
                 break
         time.sleep(extra_delay)
         proc.send_signal(signal.SIGKILL)

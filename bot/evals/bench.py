@@ -238,7 +238,7 @@ def run_retrieval_bench(settings: Settings, dev: Path, korquad: Path, limit: int
         qs = qs[:limit]
     kb_kq = _open(settings, work / "korquad", encoder)
     t = time.perf_counter()
-    rep = kb_kq.ingest_documents(docs, progress=lambda d, n, m: None)
+    rep = kb_kq.ingest_documents(docs)
     log(f"  {rep.summary()} ({time.perf_counter() - t:.0f}s)")
     lc_kq = LangChainBaseline(kb_kq.store.client, "langchain-korquad", encoder, docs, log)
     systems, _, doc_of = _evaluate(kb_kq, encoder, [q for q, _ in qs], lc_kq, log)
@@ -306,7 +306,7 @@ def performance(settings: Settings, encoder: Encoder, kb_kq: KnowledgeBase, docs
     copies = -(-20000 // len(src))
     if kb_big.store.count() != copies * len(src):
         kb_big.store.reset()
-        kb_big.store.open_for(encoder.name)
+        kb_big.store.open_for(encoder.name, variant=encoder.variant)
         for r in range(copies):
             metas = [{k: v for k, v in c.metadata.items() if k != "_embedding"}
                      | {"doc_id": f"r{r}-{c.metadata['doc_id']}"} for c in src]
