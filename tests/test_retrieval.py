@@ -3,8 +3,8 @@
 import pytest
 from conftest import DEV
 
-from bot.evals.bench import hit_at_k, load_dev_facts, recall_mrr, rollup
 from bot.bm25 import BM25
+from bot.evals.bench import hit_at_k, load_dev_facts, recall_mrr, rollup
 from bot.korean import morphemes
 from bot.retrieval import rrf, score_fusion
 from bot.types import Hit

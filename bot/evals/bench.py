@@ -22,11 +22,11 @@ from ..api import KnowledgeBase
 from ..bm25 import BM25
 from ..config import Settings
 from ..embeddings import Encoder
-from .evaluate import percentile
 from ..indexing import context_text, footnote_context
 from ..korean import bm25_terms_batch, kiwi, morphemes_batch
 from ..retrieval import rrf, score_fusion
 from ..types import SourceDoc
+from .evaluate import percentile
 
 Ranking = list[str]  # chunk ids, best first
 N_CAND = 100
