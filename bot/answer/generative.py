@@ -64,8 +64,9 @@ class GenerativeFlow(AnswerFlow):
         from ..chain import answer_chain, cost_tools
 
         standalone, hits = self.prepare(question, history, llm)
-        if (not self.tools or self.route(standalone) is None) and self.judge(standalone, hits) is None:
-            # the same gate as the extractive flow: no generation for what the corpus lacks
+        if self.route(standalone) is None and self.judge(standalone, hits) is None:
+            # the same gate as the extractive flow: no generation for what the corpus lacks (a calculation passes:
+            # the model may call the cost tools)
             answer = self.no_answer(hits)
             answer.standalone = standalone
             yield answer.text
