@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-import re
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .answer.base import Corpus
 from .config import Settings
 from .embeddings import Encoder
 from .errors import NotIndexedError
-from .indexing import NOTE_REF, Indexer, Progress, note_definition
-from .retrieval import HybridRetriever, hit_from
+from .indexing import Indexer, Progress
+from .retrieval import HybridRetriever
 from .store import Store
-from .types import Answer, Citation, Hit, IngestReport, SourceDoc
+from .types import Answer, Hit, IngestReport, SourceDoc
 
-log = logging.getLogger(__name__)
-UNVERIFIED = "⚠ 이 답변은 문서를 인용하지 않아 근거가 확인되지 않았습니다."
+if TYPE_CHECKING:
+    from .answer import AnswerFlow
 
 
 class KnowledgeBase:
@@ -29,8 +29,8 @@ class KnowledgeBase:
         self.encoder = encoder
         self.indexer = Indexer(settings, store, encoder)
         self.retriever = HybridRetriever(settings, store, encoder)
-        self._stats = None
-        self._stats_revision = None
+        self.corpus = Corpus(self.retriever)
+        self._flow: AnswerFlow | None = None
         self._llm = None
         self._llm_lock = threading.Lock()
         self._feedback_lock = threading.Lock()
@@ -82,8 +82,8 @@ class KnowledgeBase:
     def stream(self, question: str, history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
         """Like `ask`, incrementally: text pieces (str) as they are generated, then the final `Answer`.
 
-        The final Answer's text is authoritative (invented citations removed, notices added): show it in place of
-        the streamed pieces.
+        The final Answer is authoritative (invented citations and unsupported sentences removed, notices added):
+        render it (bot/render.py) in place of the streamed pieces.
         """
         yield from self._answer(question, history, stream=True)
 
@@ -101,7 +101,7 @@ class KnowledgeBase:
         self.encoder.encode_query("warm up")
         if self.store.count():
             self.search("GPT-3 요금", k=1)
-            self._corpus_stats()
+            self.corpus.stats()
         self.chat_model()
 
     @property
@@ -110,253 +110,26 @@ class KnowledgeBase:
 
         return describe(self.settings)
 
-    def _answer(self, question: str, history, stream: bool) -> Iterator[str | Answer]:
-        from .llm import service_failure
+    @property
+    def flow(self) -> AnswerFlow:
+        """The answer flow of the configured backend (bot/answer/), made once per process."""
+        if self._flow is None:
+            from .answer import FLOWS
 
+            kind = self.settings.backend
+            extra = {} if kind == "extractive" else {"chat_model": self.chat_model, "backend": self.backend}
+            self._flow = FLOWS[kind](self.settings, self.retriever, corpus=self.corpus, search=self.search, **extra)
+        return self._flow
+
+    def _answer(self, question: str, history, stream: bool) -> Iterator[str | Answer]:
         q = self.retriever.clean_query(question)
         if self.store.count() == 0:
             raise NotIndexedError()
-        if self.settings.backend == "extractive":
-            answer = self._extractive(q, history)
-            yield answer.text
-            yield answer
-            return
-        llm = self.chat_model()
-        try:
-            yield from self._generative(q, history, llm, stream)
-        except Exception as e:  # the service failing is not the user's problem: answer without it
-            reason = service_failure(e)
-            if reason is None:
-                raise
-            log.warning("%s failed (%s); answering extractively", self.backend, reason)
-            answer = self._extractive(q, history)
-            answer.notice = f"⚠ {self.backend} 응답 실패({reason}): 문서에서 뽑은 문장으로 대신 답합니다."
-            answer.text = f"{answer.notice}\n{answer.text}"
-            yield answer.text
-            yield answer
+        yield from self.flow.answer(q, history, stream=stream)
 
-    def _generative(self, q: str, history, llm, stream: bool) -> Iterator[str | Answer]:
-        from .chain import answer_chain, answer_prompt, condense_chain, cost_tools, history_messages, prompt_inputs
-        from .costq import NeedsInput
-
-        tools = self.settings.backend == "openai"
-        needs = None
-        if not tools:  # the local model cannot call tools reliably: route numeric questions deterministically
-            routed = self.route(q)
-            if isinstance(routed, NeedsInput):
-                needs = routed  # asked only if retrieval cannot answer either
-            elif routed is not None:
-                answer = self._routed(routed)
-                yield answer.text
-                yield answer
-                return
-        standalone = q
-        if history_messages(history):
-            standalone = condense_chain(llm).invoke({"question": q, "history": history}) or q
-            standalone = self.retriever.clean_query(standalone)
-        hits = self.search(standalone, k=self.settings.answer_chunks)
-        if not self._supported(standalone, hits):
-            # the same learned gate as the extractive backend: no generation for what the corpus lacks
-            answer = self._routed(needs) if needs is not None else self._no_answer(hits)
-            yield answer.text
-            yield answer
-            return
-        chain = answer_chain(llm, tools=cost_tools() if tools else None)
-        inputs = {"question": q, "hits": hits, "history": history}
-        budget = getattr(llm, "prompt_budget", None)
-        if budget:  # a small local context: drop the lowest-ranked chunks until the prompt fits
-            def size() -> int:
-                return llm.prompt_tokens(answer_prompt().invoke(prompt_inputs(inputs)).to_messages())
-
-            while len(inputs["hits"]) > 1 and size() > budget:
-                inputs["hits"] = inputs["hits"][:-1]
-            hits = inputs["hits"]
-        if stream:
-            message = None
-            for chunk in chain.stream(inputs):
-                message = chunk if message is None else message + chunk
-                if chunk.text and not message.tool_call_chunks:
-                    yield chunk.text
-        else:
-            message = chain.invoke(inputs)
-        if message is not None and message.tool_calls:
-            answer = self._tool_answer(q, message.tool_calls[0])
-        else:
-            answer = self._grounded(message.text if message is not None else "", hits)
-        answer.standalone = standalone
-        if not stream or answer.status != "answered":
-            yield answer.text
-        yield answer
-
-    def _tool_answer(self, q: str, call: dict) -> Answer:
-        """Run the cost tool the model chose, with Python's arithmetic; bad arguments fall back to the parser."""
-        from pydantic import ValidationError
-
-        from .chain import cost_tools
-        from .cost import CostInputError
-        from .costq import NeedsInput
-
-        tools = {t.name: t for t in cost_tools(raw=True)}
-        try:
-            if call["name"] not in tools:
-                raise CostInputError(f"unknown tool {call['name']!r}")
-            return self.cost_answer(tools[call["name"]].invoke(call["args"]))
-        except (CostInputError, ValidationError) as e:
-            log.info("tool call %s rejected: %s", call.get("name"), e)
-            routed = self.route(q)
-            if routed is not None and not isinstance(routed, NeedsInput):
-                return self.cost_answer(routed)
-            message = routed.message if isinstance(routed, NeedsInput) else (
-                "계산에 필요한 값을 질문에서 찾지 못했습니다. 토큰 수, 파라미터 수, 정밀도, GPU 종류처럼 "
-                "필요한 값을 숫자로 적어 다시 물어 주세요.")
-            return Answer(text=message, status="needs_input", backend=self.backend)
-
-    def _grounded(self, text: str, hits: list[Hit]) -> Answer:
-        """A generated answer with its citations checked; refusals and uncited answers are marked as such."""
-        from .chain import NO_ANSWER
-        from .citations import check
-        from .grounding import MARKER, ground
-
-        if not text.strip() or NO_ANSWER[:12] in text or "NO_ANSWER" in text:
-            return self._no_answer(hits)
-        checked = check(text, hits)
-        if not checked.citations:
-            return Answer(text=f"{UNVERIFIED}\n{checked.text}", status="unverified", related=hits[:3],
-                          backend=self.backend, removed_citations=len(checked.removed))
-        grounded = ground(checked.text, checked.citations)
-        dropped = grounded.dropped_claims
-        if not MARKER.search(grounded.text):  # nothing the evidence holds is left
-            answer = self._no_answer(hits)
-            answer.status = "unsupported"
-            answer.dropped_claims = dropped
-            return answer
-        used = {int(n) for m in MARKER.finditer(grounded.text) for n in re.split(r"\s*[,，]\s*", m.group(1))}
-        kept = [c for c in checked.citations if c.number in used]
-        text = grounded.text
-        if dropped:
-            text += f"\n⚠ 근거 문서에서 확인되지 않은 문장 {len(dropped)}개를 뺐습니다."
-        return Answer(text=text, status="answered", citations=kept, related=hits, backend=self.backend,
-                      removed_citations=len(checked.removed),
-                      moved_citations=checked.repointed, dropped_claims=dropped)
-
-    def _supported(self, question: str, hits: list[Hit], picked=None) -> bool:
-        """Whether the answerability model finds a sentence of the chunks that answers the question."""
-        from .extractive import pick
-
-        picked = picked or pick(question, hits, self._corpus_stats())
-        return picked is not None and picked.answerable
-
-    def _no_answer(self, hits: list[Hit]) -> Answer:
-        from .chain import NO_ANSWER
-
-        seen: set[str] = set()
-        hits = [h for h in hits if not (h.doc_id in seen or seen.add(h.doc_id))]  # the best chunk per document
-        related = "\n".join(f"- {h.title} ({h.published or '날짜 없음'})" for h in hits[:3])
-        return Answer(text=f"{NO_ANSWER}\n관련 있을 수 있는 문서:\n{related}", status="no_answer", related=hits[:3],
-                      backend=self.backend)
-
-    def _extractive(self, q: str, history) -> Answer:
-        from .chain import history_messages
-        from .costq import NeedsInput
-        from .extractive import pick
-        from .korean import morphemes
-
-        routed = self.route(q)
-        if routed is not None and not isinstance(routed, NeedsInput):
-            return self._routed(routed, backend="extractive")
-        standalone = q
-        previous = [t for r, t in history_messages(history) if r == "human"]
-        if previous and len(morphemes(q)) <= 3:  # a short follow-up ("빌드는?") borrows the last question's topic
-            standalone = f"{previous[-1]} {q}"
-        hits = self.search(standalone, k=5)
-        picked = pick(standalone, hits, self._corpus_stats())
-        if not self._supported(q, hits, picked):
-            if routed is not None:  # a calculation missing an input, and retrieval cannot answer it either
-                return self._routed(routed, backend="extractive")
-            answer = self._no_answer(hits)
-            answer.backend = "extractive"
-            answer.confidence = picked.score if picked else 0.0
-            return answer
-        hit = hits[picked.hit_index]
-        quote = hit.text[picked.start:picked.end]
-        citations = [Citation(1, hit, quote, hit.start + picked.start, hit.start + picked.end)]
-        text = f"{quote} [1]"
-        for note in self._resolve_notes(hit, quote):
-            citations.append(Citation(len(citations) + 1, *note))
-            text += f"\n주석: {note[1]} [{len(citations)}]"
-        return Answer(text=text, status="answered", citations=citations, related=hits, standalone=standalone,
-                      confidence=picked.score)
-
-    def route(self, question: str):
-        """The cost router's decision for `question`: a CostResult, NeedsInput, or None (a look-up). A model the
-        question names counts as a supplied size when an article states it (GPT-3 → 1750억, cited)."""
-        from .costq import find_model_size, route
-
-        def resolve(name: str):
-            return find_model_size(name, self.search(f"{name} 파라미터", k=8))
-
-        return route(question, resolve)
-
-    def _corpus_stats(self):
-        from .extractive import CorpusStats
-
-        index = self.retriever.sparse_index
-        index.sync()
-        if self._stats is None or self._stats_revision != index.revision:
-            self._stats = CorpusStats.from_bm25(index.bm25)
-            self._stats_revision = index.revision
-        return self._stats
-
-    def _chunk_with(self, text: str, source_suffix: str):
-        """The first indexed chunk of a document whose source ends with `source_suffix` containing `text`."""
-        self.retriever.sparse_index.sync()  # a calculation may come before any search has loaded the table
-        for c in self.retriever.sparse_index.chunks:
-            if not c.metadata.get("source", "").endswith(source_suffix):
-                continue
-            i = c.text.find(text)
-            if i >= 0:
-                h = hit_from(c, 1.0)
-                return h, h.start + i
-        return None
-
-    def _resolve_notes(self, hit: Hit, quote: str) -> list[tuple[Hit, str, int, int]]:
-        """Footnotes cited in the quote ("...공개했다.[20]"): the note's line, in whichever chunk holds it."""
-        out = []
-        for n in dict.fromkeys(NOTE_REF.findall(quote)):
-            for c in self.retriever.sparse_index.chunks:
-                m = note_definition(c.text, n) if c.metadata.get("doc_id") == hit.doc_id else None
-                if m:
-                    h = hit_from(c, 1.0)
-                    line = m.group(0).strip()
-                    start = h.start + c.text.index(line)
-                    out.append((h, line, start, start + len(line)))
-                    break
-        return out
-
-    def _routed(self, routed, backend: str | None = None) -> Answer:
-        """The cost router's outcome as an Answer: a calculation, or a question naming the missing input."""
-        from .costq import NeedsInput
-
-        if isinstance(routed, NeedsInput):
-            return Answer(text=routed.message, status="needs_input", backend=backend or self.backend)
-        return self.cost_answer(routed, backend=backend)
-
-    def cost_answer(self, result, backend: str | None = None) -> Answer:
-        """A cost-tool result as an Answer: value, formula, assumptions, and each corpus constant cited."""
-        from .cost import fmt
-
-        citations: list[Citation] = []
-        lines = [f"{fmt(result.value)} {result.unit}", f"계산: {result.formula}"]
-        lines += [f"가정: {a}" for a in result.assumptions]
-        for c in result.sources:
-            found = self._chunk_with(c.quote, c.doc)
-            if found is None:
-                continue
-            hit, start = found
-            citations.append(Citation(len(citations) + 1, hit, c.quote, start, start + len(c.quote)))
-            lines.append(f"근거: \"{c.quote}\" [{len(citations)}]")
-        return Answer(text="\n".join(lines), status="calculated", citations=citations, result=result,
-                      backend=backend or self.backend)
+    def cost_answer(self, result) -> Answer:
+        """A cost-tool result as an Answer, each corpus constant it used cited (what the UI's calculator shows)."""
+        return self.flow.cost_answer(result)
 
     @property
     def feedback_path(self) -> Path:
@@ -368,8 +141,10 @@ class KnowledgeBase:
         import datetime
         import json
 
+        from .render import plain
+
         row = {"time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "channel": channel,
-               "user": user, "liked": liked, "question": question, "answer": answer.text, "status": answer.status,
+               "user": user, "liked": liked, "question": question, "answer": plain(answer), "status": answer.status,
                "backend": answer.backend,
                "citations": [{"number": c.number, "title": c.hit.title, "source": c.hit.source,
                               "chunk_id": c.hit.chunk_id, "quote": c.quote} for c in answer.citations]}

@@ -11,8 +11,6 @@ from pydantic import ConfigDict
 
 from .types import Hit
 
-NO_ANSWER = "제공된 문서에서 이 질문의 답을 찾지 못했습니다."
-
 
 def prompt_text(name: str) -> str:
     from importlib import resources

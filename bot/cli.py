@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import cost
 from .errors import KbotError
@@ -100,17 +101,6 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
         raise typer.Exit(1)
 
 
-def _hits_table(hits) -> Table:
-    table = Table(show_lines=True)
-    for col in ("#", "score", "document", "text"):
-        table.add_column(col, overflow="fold")
-    for i, h in enumerate(hits, 1):
-        doc = f"{h.title}\n{h.published or ''} {h.publisher or ''}".strip()
-        text = h.text if len(h.text) <= 300 else h.text[:300] + "…"
-        table.add_row(str(i), f"{h.score:.4f}", doc, text)
-    return table
-
-
 @app.command()
 @friendly
 def search(query: Annotated[str, typer.Argument(help="The question, in Korean or English.")],
@@ -119,7 +109,9 @@ def search(query: Annotated[str, typer.Argument(help="The question, in Korean or
     """Show the chunks that best match QUERY."""
     if mode not in ("hybrid", "dense", "sparse"):
         raise typer.BadParameter("mode must be hybrid, dense or sparse")
-    console.print(_hits_table(_kb().search(query, k=k, mode=mode)))
+    from .render import rich_hits
+
+    console.print(rich_hits(_kb().search(query, k=k, mode=mode)))
 
 
 LlmOption = Annotated[str | None, typer.Option("--llm", help="Backend for this run: auto | openai | local | "
@@ -128,6 +120,7 @@ LlmOption = Annotated[str | None, typer.Option("--llm", help="Backend for this r
 
 def _answer(kb, question: str, history=None):
     """Print the answer (streamed on a terminal), then its sources; return the Answer."""
+    from .render import rich_answer
     from .types import Answer
 
     streamed, answer = [], None
@@ -137,22 +130,17 @@ def _answer(kb, question: str, history=None):
             answer = event
         elif live:
             streamed.append(event)
-            console.print(event, end="", highlight=False, markup=False)
-    if live and streamed:
+            console.print(Text(event), end="")  # model text: never read as markup or emoji codes
+    # the streamed text is the final body when nothing was removed or added: then print only what follows it
+    same = bool(streamed) and "".join(streamed).strip() == answer.body and answer.status == "answered" \
+        and not answer.notice and not answer.dropped_claims
+    if streamed:
         console.print()
-        if "".join(streamed).strip() != answer.text:
+        if not same:
             console.print("[dim]— 검증 후 —[/]")
-            console.print(answer.text, highlight=False, markup=False)
-    else:
-        console.print(answer.text, highlight=False, markup=False)
-    if answer.citations:
-        console.print("\n[bold]출처[/]")
-        for c in answer.citations:
-            meta = ", ".join(x for x in (c.hit.publisher, c.hit.published) if x)
-            console.print(f"[{c.number}] {c.hit.title} ({meta}) — {c.hit.source}:{c.start}-{c.end}",
-                          highlight=False, markup=False)
-    elif answer.status == "no_answer" and answer.related:
-        console.print(f"[dim]({answer.backend})[/]")
+    parts = rich_answer(answer)
+    for part in parts[1:] if same else parts:
+        console.print(part)
     return answer
 
 
@@ -169,7 +157,7 @@ def ask(question: Annotated[str, typer.Argument(help="A question in Korean (or E
         llm: LlmOption = None) -> None:
     """Answer QUESTION from the indexed documents with numbered sources (or compute it exactly)."""
     answer = _answer(_kb_with(llm), question)
-    if answer.status in ("no_answer", "needs_input", "unverified"):
+    if answer.status in ("no_answer", "needs_input", "unverified", "unsupported"):
         raise typer.Exit(1)
 
 
@@ -186,8 +174,9 @@ def stats() -> None:
         table = Table()
         for col in ("title", "publisher", "published", "chunks", "source"):
             table.add_column(col, overflow="fold")
-        for d in docs:
-            table.add_row(d["title"], d["publisher"] or "", d["published"] or "", str(d["chunks"]), d["source"])
+        for d in docs:  # document metadata is data: Text cells are never read as markup
+            table.add_row(*(Text(x) for x in (d["title"], d["publisher"] or "", d["published"] or "",
+                                              str(d["chunks"]), d["source"])))
         console.print(table)
 
 
@@ -209,9 +198,11 @@ def repl(llm: LlmOption = None) -> None:
             break
         if not q.strip():
             break
+        from .render import plain
+
         try:
             answer = _answer(kb, q, history)
-            history += [("user", q), ("assistant", answer.text)]
+            history += [("user", q), ("assistant", plain(answer))]
         except KbotError as e:
             print_error(e)
 

@@ -95,6 +95,11 @@ def check_sentence(sentence: str, evidence: str, allowed: set[float] = frozenset
     return None
 
 
+def needs_evidence(sentence: str) -> bool:
+    """Whether a sentence states something checkable: a number, a model name, a year."""
+    return bool(_numbers(sentence)) or any(n.kind in ("latin", "year") for n in named_things(MARKER.sub(" ", sentence)))
+
+
 def ground(text: str, citations: list[Citation], allowed: set[float] = frozenset()) -> Grounding:
     """Keep the sentences of `text` that the chunks they cite hold; drop the rest (with the reason)."""
     by_number = {c.number: c for c in citations}
@@ -107,10 +112,8 @@ def ground(text: str, citations: list[Citation], allowed: set[float] = frozenset
             continue
         cited = [int(n) for mm in MARKER.finditer(sentence) for n in re.split(r"\s*[,，]\s*", mm.group(1))]
         evidence = "\n".join(f"{by_number[n].hit.title}\n{by_number[n].hit.text}" for n in cited if n in by_number)
-        needs_evidence = bool(_numbers(sentence)) or any(
-            n.kind in ("latin", "year") for n in named_things(MARKER.sub(" ", sentence)))
         if not cited:
-            if needs_evidence:
+            if needs_evidence(sentence):
                 dropped.append((sentence.strip(), "인용 없는 수치·이름"))
             else:
                 kept.append(sentence)

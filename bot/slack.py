@@ -14,6 +14,7 @@ import uuid
 from collections import OrderedDict, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 
+from . import render
 from .api import KnowledgeBase
 from .config import Settings
 from .errors import ConfigError, KbotError, user_message
@@ -24,58 +25,6 @@ MENTION = re.compile(r"<@[A-Z0-9]+>")
 ANSWER_EVENT = "kbot_answer"  # message metadata on every answer: which message it answers, read back after a restart
 RATE_LIMITED = "질문이 너무 빠르게 이어지고 있어요. 1분쯤 뒤에 다시 물어봐 주세요. 🙏"
 EMPTY = "무엇이 궁금한지 질문을 함께 적어 주세요. 예: `@kbot 크리에이트 요금제는 얼마야?`"
-
-
-# -- rendering (pure) -----------------------------------------------------------------------------------------
-def mrkdwn(text: str) -> str:
-    """Our Markdown-ish answer text as Slack mrkdwn (bold is *x*, no headings)."""
-    text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", text)
-    return re.sub(r"^#+\s*", "", text, flags=re.M)
-
-
-def sources_text(answer: Answer) -> str:
-    if answer.citations:
-        lines = []
-        for c in answer.citations:
-            meta = ", ".join(x for x in (c.hit.publisher, c.hit.published) if x)
-            lines.append(f"[{c.number}] *{c.hit.title}*" + (f" — {meta}" if meta else ""))
-        return "*출처*\n" + "\n".join(lines)
-    if answer.status == "no_answer" and answer.related:
-        return "*관련 있을 수 있는 문서*\n" + "\n".join(
-            f"• {h.title}" + (f" — {h.published}" if h.published else "") for h in answer.related)
-    return ""
-
-
-def answer_blocks(answer: Answer, key: str, share: bool = False) -> list[dict]:
-    """Answer, sources and feedback buttons (plus "share to channel" for ephemeral slash-command replies)."""
-    body = answer.text
-    if answer.status == "calculated" and answer.result is not None:
-        lines = body.splitlines()
-        body = f"*{lines[0]}*\n```" + "\n".join(lines[1:]) + "```" if len(lines) > 1 else f"*{body}*"
-    elif answer.status == "no_answer":
-        body = ":mag: " + body.split("\n관련 있을 수 있는 문서")[0]
-    elif answer.status == "unverified":
-        body = ":warning: " + body
-    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(body)[:2900]}}]
-    src = sources_text(answer)
-    if src:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": src[:2900]}]})
-    buttons = [
-        {"type": "button", "action_id": "kbot_feedback_up", "value": key, "text": {"type": "plain_text",
-                                                                                     "text": "👍 도움 됨"}},
-        {"type": "button", "action_id": "kbot_feedback_down", "value": key, "text": {"type": "plain_text",
-                                                                                       "text": "👎 아쉬움"}},
-    ]
-    if share:
-        buttons.append({"type": "button", "action_id": "kbot_share", "value": key, "style": "primary",
-                        "text": {"type": "plain_text", "text": "채널에 공유"}})
-    blocks.append({"type": "actions", "elements": buttons})
-    return blocks
-
-
-def fallback_text(answer: Answer) -> str:
-    src = sources_text(answer)
-    return mrkdwn(answer.text) + (f"\n\n{src}" if src else "")
 
 
 # -- state ----------------------------------------------------------------------------------------------------
@@ -245,9 +194,8 @@ class SlackBot:
         if (stored := self._stored(ack, action, respond)) is None:
             return
         question, answer = stored
-        respond(text=f"> {question}\n{fallback_text(answer)}", response_type="in_channel", replace_original=False,
-                blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": f"> {question}"}}]
-                + answer_blocks(answer, action["value"]))
+        respond(text=render.slack_text(answer, question), response_type="in_channel", replace_original=False,
+                blocks=render.slack_blocks(answer, action["value"], question=question))
 
     # -- work (on the pool)
     def _ask(self, question: str, history: list[tuple[str, str]]) -> tuple[str, Answer]:
@@ -310,8 +258,8 @@ class SlackBot:
             self.client.reactions_add(channel=channel, timestamp=ts, name="eyes")
             try:
                 key, answer = self._ask(question, self._history(thread, ts))
-                self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback_text(answer),
-                                             blocks=answer_blocks(answer, key), unfurl_links=False,
+                self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=render.slack_text(answer),
+                                             blocks=render.slack_blocks(answer, key), unfurl_links=False,
                                              metadata={"event_type": ANSWER_EVENT,
                                                        "event_payload": {"question_ts": ts}})
             finally:
@@ -328,7 +276,7 @@ class SlackBot:
     def _answer_command(self, question: str, user: str | None, respond) -> None:
         try:
             key, answer = self._ask(question, [])
-            respond(text=fallback_text(answer), blocks=answer_blocks(answer, key, share=True),
+            respond(text=render.slack_text(answer), blocks=render.slack_blocks(answer, key, share=True),
                     response_type="ephemeral")
         except Exception as e:
             log.error("slash command failed: %s", _safe(e))

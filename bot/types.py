@@ -90,22 +90,35 @@ class Citation:
 
 @dataclass
 class Answer:
-    """An answer.
+    """An answer as data; `bot.render` turns it into text for each surface (never parse one surface's text).
 
     status: answered (cites verified chunks) | no_answer (the corpus does not hold it; `related` lists the nearest
-    sources) | calculated (the cost tool; `result` holds the CostResult) | needs_input (a calculation lacking an
-    input; the text asks for it) | unverified (generated text that cites no shown chunk: not presented as grounded).
+    sources) | calculated (the cost tool; `calculation` holds the CostResult) | needs_input (a calculation lacking
+    an input; `body` asks for it) | unverified (generated text that cites no shown chunk: not presented as
+    grounded) | unsupported (a generated answer none of whose claims its evidence holds: shown like no_answer).
     """
 
-    text: str
     status: str
+    body: str = ""  # the answer's own words with [n] markers: no notice, no warning, no presentation
     citations: list[Citation] = field(default_factory=list)
     related: list[Hit] = field(default_factory=list)
-    backend: str = "extractive"
-    result: object | None = None  # the cost tool's CostResult for status == "calculated"
     notice: str | None = None  # e.g. the generator failed and this is the extractive fallback
-    removed_citations: int = 0  # citation numbers the generator invented (removed from the text)
+    calculation: object | None = None  # the cost tool's CostResult for status == "calculated"
+    backend: str = "extractive"
+    removed_citations: int = 0  # citation numbers the generator invented (removed from the body)
     moved_citations: int = 0  # citations the generator put on a chunk that does not support the sentence (fixed)
     standalone: str | None = None  # the question as searched (follow-ups rewritten)
     confidence: float | None = None  # the answerability model's probability for the best sentence
     dropped_claims: list[str] = field(default_factory=list)  # generated sentences their evidence did not hold
+
+    @property
+    def result(self):
+        """The cost tool's CostResult (read-only alias of `calculation`, kept for older callers)."""
+        return self.calculation
+
+    @property
+    def text(self) -> str:
+        """A plain-text rendering (notice, warnings, body, sources' titles) for scripts and logs."""
+        from .render import plain
+
+        return plain(self)

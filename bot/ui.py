@@ -4,17 +4,16 @@
 per process; Gradio's queue answers KBOT_UI_CONCURRENCY questions at a time.
 """
 
-import html
 import logging
 import os
-import re
 import shutil
 import threading
 from pathlib import Path
 
+from . import render
 from .api import KnowledgeBase
 from .errors import KbotError, user_message
-from .types import Answer, Citation, Hit
+from .types import Answer
 
 log = logging.getLogger(__name__)
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf"]
@@ -26,77 +25,11 @@ footer { display: none !important; }
 """
 
 
-# -- rendering (pure) -----------------------------------------------------------------------------------------
-def cost_table(answer: Answer) -> str:
-    r = answer.result
-    from .cost import fmt
-
-    rows = [("결과", f"**{fmt(r.value)} {r.unit}**"), ("계산식", r.formula)]
-    rows += [("가정", a) for a in r.assumptions]
-    rows += [(f"근거 [{c.number}]", f"“{c.quote}” — {c.hit.title}") for c in answer.citations]
-    cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-    return "| 항목 | 값 |\n|---|---|\n" + "\n".join(f"| {cell(k)} | {cell(v)} |" for k, v in rows)
-
-
-def render_answer(answer: Answer) -> str:
-    """The chat bubble's Markdown: grounded answers plain, refusals and unverified text marked as such."""
-    notice = f"> {answer.notice}\n\n" if answer.notice else ""
-    body = answer.text[len(answer.notice) + 1:] if answer.notice and answer.text.startswith(answer.notice) \
-        else answer.text
-    if answer.status == "calculated" and answer.result is not None:
-        return f"{notice}∑ **계산 결과**\n\n{cost_table(answer)}"
-    if answer.status == "no_answer":
-        related = "\n".join(f"- {h.title} ({h.published or '날짜 없음'})" for h in answer.related)
-        return (f"{notice}⊘ **문서에서 답을 찾지 못했습니다.**\n\n"
-                f"관련 있을 수 있는 문서:\n{related}" if related else f"{notice}⊘ **문서에서 답을 찾지 못했습니다.**")
-    if answer.status == "needs_input":
-        return f"？ {body}"
-    if answer.status == "unverified":
-        return f"{notice}⚠️ {body}"
-    return notice + body
-
-
-def source_label(number: int | None, hit: Hit) -> str:
-    meta = " · ".join(x for x in (hit.publisher, hit.published) if x)
-    head = f"[{number}]" if number is not None else "관련"
-    return f"{head} {hit.title}" + (f" — {meta}" if meta else "")
-
-
-def source_choices(answer: Answer) -> list[str]:
-    if answer.citations:
-        return [source_label(c.number, c.hit) for c in answer.citations]
-    return [source_label(None, h) for h in answer.related]
-
-
-def source_html(hit: Hit, citation: Citation | None = None) -> str:
-    """The chunk with the cited quote highlighted, under its title, publisher, date and file."""
-    text = hit.text
-    if citation is not None:
-        a, b = citation.start - hit.start, citation.end - hit.start
-        if not (0 <= a <= b <= len(text)) or text[a:b] != citation.quote:
-            i = text.find(citation.quote)
-            a, b = (i, i + len(citation.quote)) if i >= 0 else (0, 0)
-        chunk = f"{html.escape(text[:a])}<mark>{html.escape(text[a:b])}</mark>{html.escape(text[b:])}"
-    else:
-        chunk = html.escape(text)
-    meta = " · ".join(html.escape(x) for x in (hit.publisher, hit.published, Path(hit.source).name) if x)
-    head = f"[{citation.number}] " if citation else ""
-    return (f'<div class="kbot-source"><h4>{head}{html.escape(hit.title)}</h4><div class="meta">{meta}</div>'
-            f'<div class="chunk">{chunk}</div></div>')
-
-
-def pick_source(answer: Answer | None, label: str | None) -> str:
-    if answer is None or not label:
-        return ""
-    m = re.match(r"\[(\d+)\]", label)
-    if m:
-        for c in answer.citations:
-            if c.number == int(m.group(1)):
-                return source_html(c.hit, c)
-    for h in answer.related:
-        if label == source_label(None, h):
-            return source_html(h)
-    return ""
+# -- rendering (pure; answers and sources go through bot/render.py) ------------------------------------------
+def pick_source(answer: Answer | None, value: str | None) -> str:
+    """The source panel's HTML for a `render.source_choices` value."""
+    found = render.source_for(answer, value)
+    return render.source_html(*found) if found else ""
 
 
 def status_line(kb: KnowledgeBase) -> str:
@@ -193,8 +126,8 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
             yield chat, answers, gr.update(), gr.update(), ""
             return
         history = [(role, text) for a in answers for role, text in (("user", a["question"]),
-                                                                     ("assistant", a["answer"].text))]
-        chat = chat + [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
+                                                                     ("assistant", render.plain(a["answer"])))]
+        chat = chat + [{"role": "user", "content": render.md_escape(message)}, {"role": "assistant", "content": "…"}]
         yield chat, answers, gr.update(choices=[], value=None), "", ""
         while job.running:  # asked during the first-run indexing: wait for it, showing how far it is
             chat[-1]["content"] = f"⏳ {job.describe()} 끝나면 바로 답합니다."
@@ -211,7 +144,7 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
                     answer = event
                 else:
                     streamed += event
-                    chat[-1]["content"] = streamed
+                    chat[-1]["content"] = render.md_escape(streamed)  # model/document text: inert
                     yield chat, answers, gr.update(), gr.update(), ""
         except Exception as e:  # the user reads what to do next (Korean); the operator's hint goes to the log
             from .llm import model_failure
@@ -224,14 +157,14 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
             chat[-1]["content"] = f"⚠️ {user_message(e)}"
             yield chat, answers, gr.update(), gr.update(), ""
             return
-        chat[-1]["content"] = render_answer(answer)
+        chat[-1]["content"] = render.markdown(answer)
         answers = answers + [{"index": len(chat) - 1, "question": message, "answer": answer}]
-        choices = source_choices(answer)
-        first = choices[0] if choices else None
+        choices = render.source_choices(answer)
+        first = choices[0][1] if choices else None
         yield chat, answers, gr.update(choices=choices, value=first), pick_source(answer, first), ""
 
-    def show_source(label: str | None, answers: list) -> str:
-        return pick_source(answers[-1]["answer"] if answers else None, label)
+    def show_source(value: str | None, answers: list) -> str:
+        return pick_source(answers[-1]["answer"] if answers else None, value)
 
     def feedback(answers: list, data: gr.LikeData):
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -270,7 +203,7 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
             return f"⚠️ 입력을 확인하세요: {e.user_message}"
         except ValueError:  # parse_number's reason is English: tell the user how to write a number instead
             return "⚠️ 입력을 확인하세요: 숫자를 읽지 못했습니다. 예: 1750억, 175B, 500만, 3M처럼 적어 주세요."
-        return cost_table(kb.cost_answer(result))
+        return render.cost_table(kb.cost_answer(result))
 
     def number(text: str) -> float:
         text = (text or "").strip()

@@ -16,10 +16,12 @@ ROWS = [json.loads(x) for x in (Path(__file__).parent / "data" / "routing.jsonl"
 
 
 def kind(result) -> str:
+    """The route as a label, from the router (CostResult / NeedsInput / None) or a flow (an Answer or None)."""
     if result is None:
         return "lookup"
-    if isinstance(result, NeedsInput):
+    if isinstance(result, NeedsInput) or getattr(result, "status", None) == "needs_input":
         return "needs_input"
+    result = getattr(result, "calculation", None) or result
     if result.kind == "api_cost":
         return "gpt4" if result.details.get("model") == "gpt-4" else "davinci"
     return result.kind
@@ -59,7 +61,7 @@ def test_routing_accuracy_on_the_written_set(corpus_kb):
     order = list(range(len(ROWS)))
     random.Random(11).shuffle(order)
     test = [ROWS[i] for i in order[len(order) // 2:]]
-    got = {r["q"]: kind(corpus_kb.route(r["q"])) for r in ROWS}
+    got = {r["q"]: kind(corpus_kb.flow.route(r["q"])) for r in ROWS}
     accuracy = sum(got[r["q"]] == r["route"] for r in test) / len(test)
     wrong = [(r["q"], r["route"], got[r["q"]]) for r in ROWS if got[r["q"]] != r["route"]]
     assert accuracy >= 0.95, wrong

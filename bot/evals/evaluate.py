@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import EvalInputError
 from ..numerals import find_numbers
+from ..render import plain
 from ..types import Answer
 
 TYPES = ("fact", "cost", "refuse")
@@ -145,22 +146,19 @@ def evaluate_row(kb, row: dict, k: int = 10) -> Record:
     cited = [c.hit.text for c in a.citations]
     # numbers the user gave, and everything the cost tool computed or assumed, are grounded
     tool_values = [q.value for q in find_numbers(row["question"])]
-    if a.result is not None:
-        r = a.result
+    if (r := a.calculation) is not None:
         tool_values += [r.value] + [c.value for c in r.sources]
         tool_values += [q.value for t in (r.formula, *r.assumptions) for q in find_numbers(t)]
     if row["type"] == "fact":
-        correct, cited_ok = answer_correct(a.text, row["answers"]) and a.status == "answered", \
+        correct, cited_ok = answer_correct(a.body, row["answers"]) and a.status == "answered", \
             citation_correct(cited, row["answers"])
     elif row["type"] == "cost":
-        value = a.result.value if a.status == "calculated" and a.result is not None else None
+        value = r.value if a.status == "calculated" and r is not None else None
         correct, cited_ok = cost_correct(value, row["number"], row.get("rel_tol", 0.0)), None
     else:
         correct, cited_ok = a.status in ("no_answer", "unsupported"), None
-    notice = a.notice or ""
-    body = a.text[len(notice):] if notice and a.text.startswith(notice) else a.text
-    ungrounded = ungrounded_numbers(body, cited, tool_values) if a.status in ("answered", "calculated") else []
-    return Record(row["id"], row["type"], row["question"], a.status, a.text,
+    ungrounded = ungrounded_numbers(a.body, cited, tool_values) if a.status == "answered" else []
+    return Record(row["id"], row["type"], row["question"], a.status, plain(a),
                   [f"[{c.number}] {c.hit.title}" for c in a.citations], correct, cited_ok, ungrounded,
                   a.removed_citations, ask_ms, _expected(row), ranks, search_ms)
 
