@@ -14,7 +14,8 @@ near-miss look answerable to a word counter:
   retrieval's rank, fused score and dense similarity.
 
 A model or product identifier in the question (GPT-2, H100, T5) is a hard constraint: a candidate whose sentence,
-the sentence before it and the title never name it is not considered.
+the sentence before it and the title never name it is not considered, nor one whose asked figure belongs to another
+identifier (the nearest name before "1500만원" is V100: it does not answer a question about TPU).
 
 The weights, the feature scaling and the threshold live in `data/answerability.json`, written by
 `scripts/train_answerability.py` from the tuning half of the KorQuAD answerability benchmark
@@ -65,7 +66,7 @@ ANSWER_TYPES: list[tuple[str, re.Pattern, re.Pattern | None]] = [
     ("place", re.compile(r"어디|어느\s?(나라|지역|도시|곳|국가)|장소|국가는|도시는|지역은"), None),
 ]
 FEATURES = ["cov", "cov_ctx", "bigram", "named_sent", "named_ctx", "has_named", "type_wanted", "type_match",
-            "oov", "uncovered_max", "rank", "dense", "dense_top", "width2", "length", "n_terms", "fused",
+            "oov", "uncovered_max", "rank", "dense", "dense_top", "width2", "n_terms", "fused",
             "cov_x_named", "type_ok", "cov_x_type", "uncov_sent_max", "cov_common", "cov_pred", "q_best_cov",
             "q_best_common", "cov_gap", "type_anchor"]
 LATIN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)")
@@ -406,17 +407,21 @@ class Judge:
                         if qv.common else 1.0
                     cov_pred = sum(qv.weights[t] for t in qv.preds if t in terms) / qv.pred_total \
                         if qv.preds else 1.0
+                    anchor = _anchor(qv, sent, looks if wanted else None)
+                    if ids and wanted and anchor == 0.0:
+                        continue  # the asked figure belongs to another identifier ("V100 한 장에 1500만원" ≠ TPU)
+                    # No sentence length: encyclopaedia paragraphs have no list items, news and notes do.
                     x = [cov, cov_ctx, bigram, named_sent, named_ctx, float(bool(qv.named)), wanted, found,
                          qv.oov, uncovered_max, hi / 5.0, dense, dense_top, float(width == 2),
-                         math.log1p(len(sent)) / 6.0, math.log1p(len(qv.terms)) / 3.0, h.score,
+                         math.log1p(len(qv.terms)) / 3.0, h.score,
                          cov * named_sent, type_ok, cov * type_ok, max(missing, default=0.0) / qv.max_idf,
-                         cov_common, cov_pred, 0.0, 0.0, 0.0, _anchor(qv, sent, looks if wanted else None)]
+                         cov_common, cov_pred, 0.0, 0.0, 0.0, anchor]
                     out.append(Candidate(hi, s, e, x, cov))
         # question-level context: how well the best candidate covers the question, and this one's distance to it
         best_cov = max((c.x[0] for c in out), default=0.0)
-        best_common = max((c.x[21] for c in out), default=0.0)
+        best_common = max((c.x[20] for c in out), default=0.0)
         for c in out:
-            c.x[23], c.x[24], c.x[25] = best_cov, best_common, best_cov - c.x[0]
+            c.x[22], c.x[23], c.x[24] = best_cov, best_common, best_cov - c.x[0]
         return out
 
     def judge(self, question: str, hits: list[Hit]) -> Judgement:
