@@ -453,20 +453,25 @@ def _anchor(qv: QuestionView, sent: str, looks: re.Pattern | None) -> float:
     if not names:
         return 1.0
     low = sent.lower()
-    m = looks.search(sent)
-    if m is None:
-        return 0.5
-    head = low[:m.start()]
-    mentions = [(mm.start(), mm.group(1)) for mm in LATIN.finditer(sent[:m.start()])]
-    for n in names:
-        for f in spellings(n.text):
-            i = head.rfind(f)
-            if i >= 0:
-                mentions.append((i, f))
-    if not mentions:
-        return 0.5
-    _, nearest = max(mentions)
-    return float(any(nearest.lower() in spellings(n.text) or matches(n, nearest.lower(), set()) for n in names))
+    names_at = [(mm.start(), mm.end(), mm.group(1)) for mm in LATIN.finditer(sent)]
+    other = False  # a figure of the asked type that belongs to another name
+    for m in looks.finditer(sent):
+        if any(a <= m.start() < b for a, b, _ in names_at):
+            continue  # the digits of a name (T5, V100) are not the asked figure
+        head = low[:m.start()]
+        mentions = [(a, name) for a, b, name in names_at if b <= m.start()]
+        for n in names:
+            for f in spellings(n.text):
+                i = head.rfind(f)
+                if i >= 0:
+                    mentions.append((i, f))
+        if not mentions:
+            continue
+        _, nearest = max(mentions)
+        if any(nearest.lower() in spellings(n.text) or matches(n, nearest.lower(), set()) for n in names):
+            return 1.0
+        other = True
+    return 0.0 if other else 0.5
 
 
 def _named_share(named: list[Named], low: str, values: set[float]) -> float:

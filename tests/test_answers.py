@@ -57,9 +57,11 @@ def test_footnote_is_resolved_and_refusals_list_related_sources(answers):
 
 
 @pytest.mark.slow
-def test_missing_input_is_asked_for(corpus_kb):
-    a = corpus_kb.ask("크리에이트 요금제면 한 달에 얼마야?")
+def test_missing_input_is_asked_for_only_when_asked_to_compute(corpus_kb):
+    a = corpus_kb.ask("크리에이트 요금제로 쓸 때 한 달 요금을 계산해 줘")
     assert a.status == "needs_input" and "토큰" in a.text
+    lookup = corpus_kb.ask("크리에이트 요금제는 얼마야?")  # a stated price: never a request for input
+    assert lookup.status != "needs_input"
 
 
 def test_uncited_generated_sentences_get_the_chunk_that_supports_them():
