@@ -57,6 +57,20 @@ class CorpusStats:
                 self.df[term] = self.df.get(term, 0) + 1
         self.blob = "\n".join(texts).lower()
 
+    @classmethod
+    def from_bm25(cls, bm25, texts: list[str]) -> CorpusStats:
+        """The same statistics without analysing every chunk again: document frequencies from the BM25 table's
+        morpheme columns (its terms are the content morphemes of the chunk with its title header, so a title word
+        counts in all of its document's chunks). Seconds instead of minutes at 100,000 chunks."""
+        import numpy as np
+
+        stats = cls.__new__(cls)
+        stats.n = max(len(texts), 1)
+        df = np.diff(bm25.matrix.indptr) if bm25.n_docs else []
+        stats.df = {t: int(df[j]) for t, j in bm25.vocab.items() if not t.startswith("#") and j < len(df)}
+        stats.blob = "\n".join(texts).lower()
+        return stats
+
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
