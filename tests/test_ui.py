@@ -53,7 +53,7 @@ def page(server):
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
         page.set_default_timeout(TIMEOUT)
         page.goto(server)
-        page.locator("#kbot-status").filter(has_text="청크").wait_for()  # first run: corpus/ ingested
+        page.locator("#kbot-status").filter(has_text="답변").wait_for()  # first run done (progress also says 청크)
         yield page
         browser.close()
 

@@ -50,7 +50,7 @@ def test_question_during_first_run_waits_with_progress(tmp_path, model_cache, re
             assert "8센트" in text and "[1]" in text
             body = page.locator("body").inner_text()
             assert "index is empty" not in body and "kbot ingest" not in body
-            page.locator("#kbot-status").filter(has_text="청크").wait_for()
+            page.locator("#kbot-status").filter(has_text="답변").wait_for()
             browser.close()
     finally:
         demo.close()
