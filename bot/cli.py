@@ -76,14 +76,18 @@ def _progress_ingest(kb, paths, prune: bool, rebuild: bool, follow_symlinks: boo
 
 
 def print_report(report) -> None:
+    """Each file's outcome; paths and reasons are data (a file named "[/bold]" prints as it is)."""
+    from rich.text import Text
+
     for name in ("added", "updated", "removed"):
         for item in getattr(report, name):
-            console.print(f"  {name:8} {item}", highlight=False)
+            console.print(Text(f"  {name:8} {item}"), highlight=False, emoji=False)
     for f in report.failed:
-        console.print(f"  [red]failed[/]   {f.path}: {f.reason}", highlight=False)
+        console.print(Text("  failed   ", style="red") + Text(f"{f.path}: {f.reason}"), highlight=False, emoji=False)
     for f in report.skipped:
-        console.print(f"  [yellow]skipped[/]  {f.path}: {f.reason}", highlight=False)
-    console.print(report.summary(), highlight=False)
+        console.print(Text("  skipped  ", style="yellow") + Text(f"{f.path}: {f.reason}"), highlight=False,
+                      emoji=False)
+    console.print(Text(report.summary()), highlight=False, emoji=False)
 
 
 @app.command()

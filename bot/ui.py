@@ -44,11 +44,12 @@ def documents_table(kb: KnowledgeBase) -> list[list]:
 
 
 def describe_report(report) -> str:
-    lines = [f"색인 완료: {report.summary()}"]
-    lines += [f"- 추가: {Path(p).name}" for p in report.added]
-    lines += [f"- 갱신: {Path(p).name}" for p in report.updated]
-    lines += [f"- 변경 없음: {Path(p).name}" for p in report.unchanged]
-    lines += [f"- ⚠️ 실패: {Path(f.path).name} — {f.reason}" for f in report.failed]
+    esc = render.md_escape  # file names and reasons are data: "<img src=x>.md" shows as text
+    lines = [f"색인 완료: {esc(report.summary())}"]
+    lines += [f"- 추가: {esc(Path(p).name)}" for p in report.added]
+    lines += [f"- 갱신: {esc(Path(p).name)}" for p in report.updated]
+    lines += [f"- 변경 없음: {esc(Path(p).name)}" for p in report.unchanged]
+    lines += [f"- ⚠️ 실패: {esc(Path(f.path).name)} — {esc(f.reason)}" for f in report.failed]
     return "\n".join(lines)
 
 
@@ -154,7 +155,7 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
                 log.warning("answering failed: %s (hint: %s)", e, e.hint)
             else:
                 log.error("answering failed: %s", type(e).__name__, exc_info=e)
-            chat[-1]["content"] = f"⚠️ {user_message(e)}"
+            chat[-1]["content"] = f"⚠️ {render.md_escape(user_message(e))}"
             yield chat, answers, gr.update(), gr.update(), ""
             return
         chat[-1]["content"] = render.markdown(answer)
@@ -193,7 +194,7 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
             report = kb.ingest(paths, progress=lambda st: progress(st.fraction, desc=st.korean()))
         except KbotError as e:
             log.warning("upload failed: %s (hint: %s)", e, e.hint)
-            return f"⚠️ {e.user_message}", gr.update(), gr.update()
+            return f"⚠️ {render.md_escape(e.user_message)}", gr.update(), gr.update()
         return describe_report(report), documents_table(kb), status_line(kb)
 
     def calc(fn, *args) -> str:

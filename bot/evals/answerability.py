@@ -291,8 +291,14 @@ def render(result: dict) -> str:
         if "ungrounded_numbers" in m:
             lines.append(f"|  | answered sentences with a number their evidence lacks: {m['ungrounded_numbers']} "
                          f"| | | | | |")
+    if "corpus" in result:
+        m = result["corpus"]
+        lines += ["", "Questions written about corpus/ (tests/data/corpus_answerability.jsonl, test half; extractive): "
+                  f"{m['answerable']} answerable, {m['near_miss']} near-misses: answer accuracy "
+                  f"{m['answer_accuracy']:.3f}, citation accuracy {m['citation_accuracy']:.3f}, refusal accuracy "
+                  f"{m['refusal_accuracy']:.3f}, false refusals {m['false_refusal_rate']:.3f}."]
     lines += ["", "![refusals against false refusals](answerability.png)", ""]
-    for name in result["backends"]:
+    for name in result.get("failures", {}):
         fails = result.get("failures", {}).get(name, [])
         if fails:
             lines += [f"## {name}: first failures", "", "| kind | question | status | answer |", "|---|---|---|---|"]
@@ -334,6 +340,17 @@ def run(settings, korquad: Path, out: Path, work: Path, backends: list[str], loc
             for o in outcomes if (o.kind == "answerable" and not o.answer_ok)
             or (o.kind != "answerable" and o.status in ("answered", "calculated"))]
         log(f"{backend}: {m}")
+    written = Path(__file__).resolve().parents[2] / "tests" / "data" / "corpus_answerability.jsonl"
+    corpus = Path(__file__).resolve().parents[2] / "corpus"
+    if written.exists() and corpus.is_dir():  # the same model on the articles kbot serves (a checkout, not a wheel)
+        ckb = open_corpus(settings, corpus, work, encoder, log)
+        outcomes = run_half(ckb, corpus_items(written)["test"], log)
+        result["corpus"] = metrics(outcomes)
+        result["failures"]["corpus (written, test half)"] = [
+            {"kind": o.kind, "question": q.question, "status": o.status, "answer": o.answer}
+            for o, q in zip(outcomes, corpus_items(written)["test"])
+            if (o.kind == "answerable" and not o.answer_ok) or (o.kind != "answerable" and o.status == "answered")]
+        log(f"corpus (written questions, test half): {result['corpus']}")
     out.mkdir(parents=True, exist_ok=True)
     plot(result["curves"], result["backends"], out / "answerability.png")
     slim = {k: v for k, v in result.items() if k != "curves"}
