@@ -535,6 +535,8 @@ def bench_scale(
         help="throughput | quality | bigfile | serving (repeat; default all).")]
         = None,
     chunks: Annotated[int, typer.Option(help="Index size for the serving check (replicated KorQuAD).")] = 100_000,
+    big_mb: Annotated[list[float] | None, typer.Option(help="File sizes (MB) for the big-file check (default 4, 40).")]
+        = None,
     out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports/bench"),
     work: Annotated[Path | None, typer.Option(help="Index folder (kept for re-runs); default DATA_DIR/bench.")]
         = None,
@@ -546,7 +548,7 @@ def bench_scale(
     settings = load_settings()
     parts = tuple(part or ("throughput", "quality", "bigfile", "serving"))
     report = run_scale_bench(settings, dev=dev, korquad=korquad, out=out, work=work or settings.data_dir / "bench",
-                             log=console.print, target=chunks, parts=parts)
+                             log=console.print, target=chunks, parts=parts, big_mb=tuple(big_mb or (4, 40)))
     console.print(report, highlight=False, markup=False)
 
 

@@ -206,7 +206,8 @@ def serve_probe(settings: Settings, data: Path, questions: list[str], log: Calla
 
 # -- the run --------------------------------------------------------------------------------------------------
 def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, work: Path, log: Callable = print,
-                    target: int = 100_000, parts: tuple[str, ...] = ("throughput", "quality", "serving")) -> str:
+                    target: int = 100_000, parts: tuple[str, ...] = ("throughput", "quality", "serving"),
+                    big_mb: tuple[float, ...] = (4, 40)) -> str:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     work.mkdir(parents=True, exist_ok=True)
     results: dict = {}
@@ -226,8 +227,8 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
         results["quality"] = quality(settings, {"fp32": fp32, "int8": int8}, kq_docs, kq_questions, dev_docs,
                                      load_dev_facts(dev), work, log)
     if "bigfile" in parts:
-        log("big files: peak memory of the real ingest pipeline (stand-in encoder) at 4 and 40 MB")
-        results["bigfile"] = bigfiles(work, (4, 40), log)
+        log(f"big files: peak memory of the real ingest pipeline (stand-in encoder) at {big_mb} MB")
+        results["bigfile"] = bigfiles(work, big_mb, log)
     if "serving" in parts:
         log(f"serving: ~{target} chunks in one process")
         source = _open(settings, work / "korquad-int8", int8)
