@@ -252,11 +252,11 @@ def _route(q: str, low: str, resolve_params: ParamResolver | None) -> cost.CostR
         params = size.params if size else None
     if params is None:
         # "모델을 fp16으로 올리려면 H100이 몇 장 필요한지 계산해줘": a calculation without its model size
-        if wants_compute and re.search(r"모델", q) and (precision or wants_gpus):
+        if wants_compute and (precision or wants_gpus):
             return NeedsInput("모델의 파라미터 수를 알려 주세요 (예: 1750억, 70B).", ("params",))
         return None
-    if not (wants_compute or precision or wants_gpus):
-        return None
+    if size is not None and not (wants_compute or precision or wants_gpus):
+        return None  # "GPT-3 메모리는?": what an article says about a named model, a look-up
     training = bool(re.search(r"학습|훈련", q)) and not precision
     mem = cost.model_memory(params, precision or "fp16", training=training)
     if precision is None and not training:

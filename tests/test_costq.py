@@ -37,7 +37,7 @@ def test_more_questions(question, value):
 
 
 @pytest.mark.parametrize("question,missing", [
-    ("크리에이트 요금제면 한 달에 얼마야?", "토큰"),
+    ("크리에이트 요금제로 쓸 때 한 달 요금을 계산해 줘", "토큰"),
     ("H100 노드로 돌리면 전력량은 몇 kWh?", "노드 수"),
     ("fp16으로 올리면 메모리는 몇 GB야?", "파라미터"),
     ("1조 토큰으로 학습하면 연산량은?", "파라미터"),
@@ -52,6 +52,7 @@ def test_defaulted_precision_is_stated():
     assert r.value == 140 and any("fp16" in a and "가정" in a for a in r.assumptions)
 
 
-def test_plan_price_question_is_left_to_retrieval_but_a_usage_scenario_asks_for_volume():
+def test_plan_price_question_is_left_to_retrieval_but_a_request_to_compute_asks_for_volume():
     assert route("크리에이트 요금제는 얼마야?") is None
-    assert isinstance(route("크리에이트 요금제로 쓰면 한 달에 얼마야?"), NeedsInput)
+    assert route("크리에이트 요금제면 한 달에 얼마야?") is None  # the plan's stated monthly fee: a look-up
+    assert isinstance(route("크리에이트 요금제로 한 달 요금을 계산해 줘"), NeedsInput)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 SLACK_DOC = ("---\ntitle: '보안 공지 <!channel> & <@U123>'\npublisher: '<https://evil.example|공식 신문>'\n---\n\n"
              "사내 보안 교육 공지는 <!channel> 대상이며 <@U123> 담당자가 "
              "<https://evil.example|공식 문서> 링크로 안내한다.\n")
-SLACK_Q = "사내 보안 교육 공지는 누가 안내해?"
+SLACK_Q = "사내 보안 교육 공지는 어떤 링크로 안내해?"
 LIVE = ("<!channel>", "<@U123>", "<https://evil.example|", "<!here>")
 
 

@@ -145,15 +145,16 @@ def test_answer_citing_nothing_real_is_not_presented_as_grounded(okb, fake):
 
 
 def test_follow_up_is_rewritten_from_history_before_retrieval(okb, fake):
-    history = [("user", "크리에이트 요금제는 얼마야?"), ("assistant", "월 100달러입니다 [1].")]
-    fake.queue(Step(reply="빌드 요금제는 한 달에 얼마야?"), Step(reply=cite("400달러", "빌드는 월 400달러입니다")))
+    history = [("user", Q), ("assistant", "추가 1000개당 8센트입니다 [1].")]
+    standalone = "빌드 요금제에서 토큰을 다 쓰면 추가 1000개당 얼마를 내?"
+    fake.queue(Step(reply=standalone), Step(reply=cite("6센트", "빌드는 추가 1000개당 6센트를 냅니다")))
     a = okb.ask("그럼 빌드는?", history=history)
     condense, answer = fake.completions()
     prompt = condense["messages"][0]["content"]
-    assert "크리에이트 요금제는 얼마야?" in prompt and "그럼 빌드는?" in prompt
-    assert a.standalone == "빌드 요금제는 한 달에 얼마야?"
+    assert Q in prompt and "그럼 빌드는?" in prompt
+    assert a.standalone == standalone
     assert [m["role"] for m in answer["messages"]] == ["system", "user", "assistant", "user"]
-    assert a.status == "answered" and "400달러" in a.citations[0].hit.text
+    assert a.status == "answered" and "6센트" in a.citations[0].hit.text
 
 
 @pytest.mark.parametrize("stream", [False, True])
