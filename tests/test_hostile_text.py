@@ -152,12 +152,13 @@ def test_ui_keeps_document_html_and_markdown_inert(ui_page):
 
 
 def test_cli_ingest_prints_hostile_file_names_exactly(tmp_path, model_cache):
-    """A file's name is data too: `kbot ingest` lists "[/bold] :x: 노트.md" as it is, without a MarkupError."""
+    """A file's name is data too: `kbot ingest` lists "[bold]경고 :x: 노트.md" as it is (rich would eat the tag, turn
+    :x: into an emoji and make "[link=…]" a live link)."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "[red]경고[/red] [/bold] :x: 노트.md").write_text(CLI_DOC, encoding="utf-8")
-    (docs / "[link=https://x]빈[/link].txt").write_text("", encoding="utf-8")  # fails: its reason is listed too
+    (docs / "[bold]경고 :x: 노트.md").write_text(CLI_DOC, encoding="utf-8")
+    (docs / "[link=evil.example]빈[red].txt").write_text("", encoding="utf-8")  # fails: its reason is listed too
     r = kbot(["ingest", str(docs)], tmp_path, model_cache)
     assert "Traceback" not in r.stderr and r.returncode == 1, r.stderr  # 1: one file failed, as documented
-    assert "[red]경고[/red] [/bold] :x: 노트.md" in r.stdout, r.stdout
-    assert "[link=https://x]빈[/link].txt" in r.stdout, r.stdout
+    assert "[bold]경고 :x: 노트.md" in r.stdout, r.stdout
+    assert "[link=evil.example]빈[red].txt" in r.stdout, r.stdout
