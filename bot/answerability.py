@@ -368,8 +368,7 @@ class Judge:
             a = _CACHE.get(h.text)
             low_chunk = f"{h.title}\n{h.text}".lower()
             chunk_values = number_values(h.text)
-            title_terms = set(a_t for a_t in _title_terms(h.title))
-            ctx_terms = a.all_terms | title_terms
+            ctx_terms = a.all_terms | _title_terms(h.title)
             named_ctx = _named_share(qv.named, low_chunk, chunk_values)
             uncovered = [w for t, w in qv.weights.items() if t not in ctx_terms]
             uncovered_max = max(uncovered, default=0.0) / qv.max_idf
@@ -436,12 +435,9 @@ class Judge:
 
 
 @cache
-def _title_terms_cached(title: str) -> frozenset[str]:
+def _title_terms(title: str) -> frozenset[str]:
     return frozenset(f.lower() for f, t in _tags(title) if t in _KEEP) if title else frozenset()
 
-
-def _title_terms(title: str) -> frozenset[str]:
-    return _title_terms_cached(title)
 
 
 def _anchor(qv: QuestionView, sent: str, looks: re.Pattern | None) -> float:
