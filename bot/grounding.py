@@ -18,20 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .answerability import Named, matches, named_things, number_values
+from .answerability import LABELS, Named, matches, named_things, number_values
 from .korean import sentence_spans
 from .numerals import find_numbers
 from .types import Citation
 
 MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*[,，]\s*\d{1,3})*)\]")
-LABELS = {
-    "revenue": re.compile(r"매출|수익|수입|revenue|sales", re.I),
-    "loss": re.compile(r"손실|적자|순손실|loss", re.I),
-    "profit": re.compile(r"이익|흑자|순이익|profit", re.I),
-    "investment": re.compile(r"투자|funding|investment", re.I),
-    "cost": re.compile(r"비용|원가|지출|cost", re.I),
-}
-_SENTENCE = re.compile(r"[^.!?。\n]+(?:[.!?。]+|$)|\n")
 
 
 @dataclass
@@ -100,28 +92,43 @@ def needs_evidence(sentence: str) -> bool:
     return bool(_numbers(sentence)) or any(n.kind in ("latin", "year") for n in named_things(MARKER.sub(" ", sentence)))
 
 
+def claims(text: str) -> list[list[str]]:
+    """`text` as lines of sentences, each with the markers that follow it ("문장. [1] 다음." → "문장. [1]", "다음.");
+    decimals (GPT-3.5, 1.5배) never end a sentence."""
+    out: list[list[str]] = []
+    for line in text.split("\n"):
+        sentences: list[str] = []
+        for piece in re.split(r"(?<=[.!?。])\s+", line):
+            lead = re.match(r"(?:\[\d[\d,\s]*\]\s*)+", piece)
+            if lead and sentences:
+                sentences[-1] += " " + lead.group(0).strip()
+                piece = piece[lead.end():]
+            if piece.strip():
+                sentences.append(piece)
+        out.append(sentences)
+    return out
+
+
 def ground(text: str, citations: list[Citation], allowed: set[float] = frozenset()) -> Grounding:
-    """Keep the sentences of `text` that the chunks they cite hold; drop the rest (with the reason)."""
+    """Keep the sentences of `text` that the chunks they cite hold; drop the rest (with the reason). `allowed`:
+    values that need no evidence (the question's own numbers, the cost tool's results)."""
     by_number = {c.number: c for c in citations}
-    kept: list[str] = []
+    lines: list[str] = []
     dropped: list[tuple[str, str]] = []
-    for m in _SENTENCE.finditer(text):
-        sentence = m.group(0)
-        if not sentence.strip():
-            kept.append(sentence)
-            continue
-        cited = [int(n) for mm in MARKER.finditer(sentence) for n in re.split(r"\s*[,，]\s*", mm.group(1))]
-        evidence = "\n".join(f"{by_number[n].hit.title}\n{by_number[n].hit.text}" for n in cited if n in by_number)
-        if not cited:
-            if needs_evidence(sentence):
-                dropped.append((sentence.strip(), "인용 없는 수치·이름"))
+    for sentences in claims(text):
+        kept = []
+        for sentence in sentences:
+            cited = [int(n) for mm in MARKER.finditer(sentence) for n in re.split(r"\s*[,，]\s*", mm.group(1))]
+            evidence = "\n".join(f"{by_number[n].hit.title}\n{by_number[n].hit.text}" for n in cited
+                                  if n in by_number)
+            if not evidence:
+                why = "인용 없는 수치·이름" if needs_evidence(sentence) else None
             else:
+                why = check_sentence(sentence, evidence, allowed)
+            if why is None:
                 kept.append(sentence)
-            continue
-        why = check_sentence(sentence, evidence, allowed)
-        if why is None:
-            kept.append(sentence)
-        else:
-            dropped.append((MARKER.sub("", sentence).strip(), why))
-    out = re.sub(r"[ \t]{2,}", " ", "".join(kept)).strip()
-    return Grounding(out, dropped)
+            else:
+                dropped.append((MARKER.sub("", sentence).strip(), why))
+        if kept or not sentences:
+            lines.append(" ".join(kept))
+    return Grounding("\n".join(lines).strip(), dropped)

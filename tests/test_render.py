@@ -115,7 +115,7 @@ def test_sentences_whose_numbers_the_cited_evidence_lacks_are_dropped_and_citati
     cites = [Citation(1, hits[0], "q", 0, 1), Citation(2, hits[1], "q", 0, 1)]
     body, kept, dropped = keep_grounded(
         "GPT-3는?", "월 300달러입니다 [1]. GPT-3는 175B 파라미터입니다. [2]\n요약하면 큰 모델입니다 [2].", cites)
-    assert dropped == ["월 300달러입니다 [1]."]
+    assert dropped == ["월 300달러입니다."]
     assert body == "GPT-3는 175B 파라미터입니다. [1]\n요약하면 큰 모델입니다 [1]."  # 175B = 1750억, by value
     assert [(c.number, c.hit.chunk_id) for c in kept] == [(1, "c2")]
     assert keep_grounded("질문", "전부 지어낸 2억 원 [1].", cites[:1])[1] == []
@@ -127,8 +127,8 @@ def test_verify_marks_an_answer_with_no_claim_left_unsupported():
     flow = AnswerFlow(Settings(_env_file=None), retriever, backend="openai:fake")
     generated = "크리에이트 요금제는 월 100달러입니다 [1]. 추가 1000개당 9센트입니다 [1]."
     ok = flow.verify("크리에이트 요금은?", generated, hits)
-    assert ok.status == "answered" and ok.dropped_claims == ["추가 1000개당 9센트입니다 [1]."]
+    assert ok.status == "answered" and ok.dropped_claims == ["추가 1000개당 9센트입니다."]
     assert "9센트" not in ok.body and ok.citations
     bad = flow.verify("크리에이트 요금은?", "크리에이트 요금제는 월 300달러입니다 [1].", hits)
     assert bad.status == "unsupported" and not bad.citations and not bad.body and bad.related
-    assert bad.dropped_claims == ["크리에이트 요금제는 월 300달러입니다 [1]."]
+    assert bad.dropped_claims == ["크리에이트 요금제는 월 300달러입니다."]

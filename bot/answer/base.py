@@ -162,35 +162,15 @@ def keep_grounded(question: str, body: str, citations: list[Citation]) -> tuple[
     """Drop each sentence of `body` that the chunks it cites do not hold (bot/grounding.py: every number by value,
     1750억 = 175B, unless the question states it; names; 매출/손실 labels); renumber the citations left.
     Returns (body, citations, dropped sentences)."""
-    from ..grounding import check_sentence, needs_evidence
+    from ..grounding import ground
     from ..numerals import find_numbers
 
-    asked = {q.value for q in find_numbers(question)}
     by_number = {c.number: c for c in citations}
-
-    def held(sentence: str) -> bool:
-        cited = [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m[1])]
-        evidence = "\n".join(f"{by_number[n].hit.title}\n{by_number[n].hit.text}" for n in cited if n in by_number)
-        if not evidence:
-            return not needs_evidence(sentence)
-        return check_sentence(sentence, evidence, asked) is None
-
-    lines, dropped = [], []
-    for line in body.split("\n"):
-        sentences: list[str] = []
-        for piece in re.split(r"(?<=[.!?。])\s+", line):
-            lead = re.match(r"(?:\[\d[\d,\s]*\]\s*)+", piece)  # "문장. [1]": the marker belongs to the sentence before
-            if lead and sentences:
-                sentences[-1] += " " + lead.group(0).strip()
-                piece = piece[lead.end():]
-            if piece.strip():
-                sentences.append(piece)
-        kept = [s for s in sentences if held(s) or dropped.append(s.strip())]
-        if kept or not line.strip():
-            lines.append(" ".join(kept))
-    if not dropped:
+    g = ground(body, citations, {q.value for q in find_numbers(question)})
+    if not g.dropped:
         return body, citations, []
-    text = "\n".join(lines).strip()
+    dropped = g.dropped_claims
+    text = g.text
     renumber: dict[int, int] = {}
     for m in MARKER.finditer(text):
         for n in re.split(r"\s*,\s*", m[1]):
