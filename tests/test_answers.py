@@ -25,11 +25,10 @@ def test_dev_quality_bars(answers):
                        for r in facts) / len(facts)
     refusal_acc = sum(answers[r["id"]].status == "no_answer" for r in refuse) / len(refuse)
     false_refusals = sum(answers[r["id"]].status == "no_answer" for r in facts) / len(facts)
-    # The learned answerability model (trained on KorQuAD's tuning half and written corpus questions, never on
-    # these) refuses more than the old gate that was fitted to this very set: 0.90 answer accuracy is issue 11's
-    # goal, not yet met. These floors catch a regression from what the model does now.
-    assert answer_acc >= 0.7 and citation_acc >= 0.7, (answer_acc, citation_acc)
-    assert refusal_acc >= 0.9 and false_refusals <= 0.3, (refusal_acc, false_refusals)
+    # The learned answerability model is trained on KorQuAD's tuning half and written corpus questions, never on
+    # these: issue 11's bar is that the dev set does not get worse than the old gate fitted to it (0.90 each).
+    assert answer_acc >= 0.9 and citation_acc >= 0.9, (answer_acc, citation_acc)
+    assert refusal_acc >= 0.9 and false_refusals <= 0.1, (refusal_acc, false_refusals)
 
 
 @pytest.mark.slow
