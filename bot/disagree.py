@@ -62,10 +62,13 @@ KINDS: list[Kind] = [
 GENERIC = {"gpu", "gpus", "cpu", "npu", "tpu", "ai", "api", "llm", "nlp", "vram", "ram", "ssd", "hpc", "it", "sdk",
            "tokens", "token", "flops", "k", "m", "b", "t"}
 LEAD = 12  # characters before a value that may still refer back to the sentence before ("GPU는 개당 약 ")
+# a Korean topic or subject of the sentence's own ("전원 어댑터는 100달러"), not a pronoun pointing back ("이는")
+_OWN_TOPIC = re.compile(r"(?<![가-힣])(?!(?:이|그|저)(?:것|들)?(?:은|는|이|가)\s)[가-힣]+(?:은|는|이|가)\s")
 _UNITS = [("달러", "money", "USD", 1.0), ("센트", "money", "USD", 0.01), ("원", "money", "KRW", 1.0),
           ("유로", "money", "EUR", 1.0), ("명", "people", "명", 1.0), ("대", "devices", "대", 1.0),
           ("장", "devices", "대", 1.0), ("파라미터", "count", "개", 1.0), ("매개", "count", "개", 1.0),
           ("개", "count", "개", 1.0)]
+_NOT_UNITS = ("개월", "대비", "대학", "장기", "원인")  # words that begin like a unit: 3개월 is no count
 _PAIR_GAP = re.compile(r"\s?\(\s?(?:약|대략)?\s?")
 _RANGE_GAP = re.compile(r"^\s?[~∼〜–-]\s?$|^\s?에서\s?$")
 
@@ -127,7 +130,7 @@ def _unit(text: str, q: Quantity) -> tuple[str, str, float, int] | None:
     gap = len(text[q.end:]) - len(text[q.end:].lstrip(" "))
     after = text[q.end + gap:q.end + gap + 12] if gap <= 1 else ""
     for word, dim, unit, scale in _UNITS:
-        if after.startswith(word):
+        if after.startswith(word) and not after.startswith(_NOT_UNITS):
             return dim, unit, scale, q.end + gap + len(word)
     m = re.match(r"([kKMGT]?)(Wh|W)(?![A-Za-z])", after)
     if m:
@@ -179,8 +182,8 @@ def values(sentence: str) -> list[Value]:
 
 def _owner_ok(prev: str, sentence: str, pos: int, keys: list[Named]) -> bool:
     """Whether the nearest name before `pos` in `sentence` is one of the question's subjects. A value near the
-    start of a sentence that names nothing before it ("GPU는 개당 약 9,000달러") belongs to the last name of the
-    sentence before."""
+    start of a sentence that names nothing before it ("GPU는 개당 약 9,000달러", "이는 1750억") belongs to the last
+    name of the sentence before."""
 
     def spots(text: str) -> list[tuple[int, bool]]:
         low = text.lower()
@@ -195,7 +198,8 @@ def _owner_ok(prev: str, sentence: str, pos: int, keys: list[Named]) -> bool:
         return out
 
     here = spots(sentence[:pos])
-    if not here and pos <= LEAD:
+    own = [m for m in _OWN_TOPIC.finditer(sentence[:pos]) if not any(k.asks.search(m.group(0)) for k in KINDS)]
+    if not here and pos <= LEAD and not own:  # "가격은 약 9,000달러": a quantity word is no topic of its own
         here = spots(prev)
     return bool(here) and max(here)[1]
 
