@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass
+from functools import cache
 
 from .answerability import LATIN, Named, _alias_groups, is_identifier, matches, named_things, spellings
 from .grounding import LABELS
@@ -48,6 +49,7 @@ _MONEY_LABELS = ("revenue", "loss", "profit", "investment")
 _KIND_LABEL = {"revenue": "매출", "loss": "손실", "profit": "이익", "investment": "투자 금액"}
 KINDS: list[Kind] = [
     *(Kind(k, _KIND_LABEL[k], LABELS[k], frozenset({"money"}), LABELS[k]) for k in _MONEY_LABELS),
+    Kind("ratio", "배율", re.compile(r"몇\s?배|비율|비중|점유율|몇\s?(%|퍼센트|프로)"), frozenset({"ratio"})),
     Kind("params", "파라미터 수", re.compile(r"파라미터|매개\s?변수|모델\s?크기|param", re.I), frozenset({"count"}),
          re.compile(r"파라미터|매개\s?변수|param", re.I)),
     Kind("power", "전력", re.compile(r"전력|와트|kW|소비\s?전력", re.I), frozenset({"power", "energy"})),
@@ -67,7 +69,8 @@ _OWN_TOPIC = re.compile(r"(?<![가-힣])(?!(?:이|그|저)(?:것|들)?(?:은|는
 _UNITS = [("달러", "money", "USD", 1.0), ("센트", "money", "USD", 0.01), ("원", "money", "KRW", 1.0),
           ("유로", "money", "EUR", 1.0), ("명", "people", "명", 1.0), ("대", "devices", "대", 1.0),
           ("장", "devices", "대", 1.0), ("파라미터", "count", "개", 1.0), ("매개", "count", "개", 1.0),
-          ("개", "count", "개", 1.0)]
+          ("개", "count", "개", 1.0), ("배", "ratio", "배", 1.0), ("%", "ratio", "%", 1.0),
+          ("퍼센트", "ratio", "%", 1.0)]
 _NOT_UNITS = ("개월", "대비", "대학", "장기", "원인")  # words that begin like a unit: 3개월 is no count
 _PAIR_GAP = re.compile(r"\s?\(\s?(?:약|대략)?\s?")
 _RANGE_GAP = re.compile(r"^\s?[~∼〜–-]\s?$|^\s?에서\s?$")
@@ -180,6 +183,13 @@ def values(sentence: str) -> list[Value]:
     return out
 
 
+@cache
+def _korean_names() -> tuple[str, ...]:
+    """The Hangul spellings of data/aliases.toml's names, less category words (그래픽처리장치) and currencies."""
+    return tuple(f for f, group in _alias_groups().items() if re.search(r"[가-힣]", f)
+                 and not GENERIC & set(group) and "달러" not in group)
+
+
 def _owner_ok(prev: str, sentence: str, pos: int, keys: list[Named]) -> bool:
     """Whether the nearest name before `pos` in `sentence` is one of the question's subjects. A value near the
     start of a sentence that names nothing before it ("GPU는 개당 약 9,000달러", "이는 1750억") belongs to the last
@@ -192,9 +202,10 @@ def _owner_ok(prev: str, sentence: str, pos: int, keys: list[Named]) -> bool:
             form = m.group(1).lower()
             if form not in GENERIC and (len(form) >= 2 or re.search(r"\d", form)):
                 out.append((m.start(), any(matches(k, form, set()) for k in keys)))
-        for k in keys:  # Korean spellings (오픈AI, 마이크로소프트); Latin ones are tokens above
-            for form in (f for f in spellings(k.text) if re.search(r"[가-힣]", f)):
-                out += [(m.start(), True) for m in re.finditer(re.escape(form), low)]
+        mine = {f for k in keys for f in spellings(k.text)}
+        for form in set(_korean_names()) | {f for f in mine if re.search(r"[가-힣]", f)}:
+            # Korean names (오픈AI, 구글 딥마인드); Latin ones are tokens above
+            out += [(m.start(), form in mine) for m in re.finditer(re.escape(form), low)]
         return out
 
     here = spots(sentence[:pos])

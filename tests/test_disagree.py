@@ -63,6 +63,10 @@ def test_different_quantities_subjects_or_one_documents_figures_are_not_a_disagr
     both = hit("both", "KX-7 가격은 240만원이다. 고급형 KX-7 한 대는 400만원이다.", "2024-01-01")
     assert shown("KX-7 가격은 얼마야?", [both]) == []  # one source's two figures are not sources differing
     assert shown("KX-7은 어떤 제품이야?", [OLD, NEW]) == []  # no quantity asked
+    staff = hit("staff", "오픈AI의 직원은 60명이었다.", "2017-01-01")
+    other = hit("other", "오픈AI와 달리 구글 딥마인드의 직원은 900명이었다.", "2019-01-01")
+    assert shown("오픈AI 직원은 몇 명이야?", [staff, other]) == []  # the nearest name before 900명 is 딥마인드
+    assert len(shown("오픈AI 직원은 몇 명이야?", [staff, hit("later", "오픈AI 직원은 900명이다.", "2019-01-01")])) == 2
 
 
 def write_docs(folder: Path) -> Path:
