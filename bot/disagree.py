@@ -24,9 +24,17 @@ import statistics
 from dataclasses import dataclass
 from functools import cache
 
-from .answerability import LATIN, Named, _alias_groups, is_identifier, matches, named_things, spellings
+from .answerability import (
+    LATIN,
+    Named,
+    _alias_groups,
+    cached_sentence_spans,
+    is_identifier,
+    matches,
+    named_things,
+    spellings,
+)
 from .grounding import LABELS
-from .korean import sentence_spans_batch
 from .numerals import Quantity, find_numbers
 from .types import Hit
 
@@ -230,7 +238,8 @@ def statements(question: str, hits: list[Hit]) -> list[Found]:
     about = " ".join(k.text for k in keys) + f" {kind.label}"
     out: list[Found] = []
     seen: set[tuple[str, int, int]] = set()
-    for hit, spans in zip(hits, sentence_spans_batch([h.text for h in hits])):
+    for hit in hits:
+        spans = cached_sentence_spans(hit.text)
         for j, (a, b) in enumerate(spans):
             sentence = hit.text[a:b]
             prev = hit.text[spans[j - 1][0]:spans[j - 1][1]] if j else ""

@@ -44,6 +44,28 @@ def main() -> None:
         for r in score(kb, halves["tuning"])["rows"]:
             print(("OK  " if r["flagged"] == r["truth"] else "BAD ") + f"{r['q']}  flagged={r['flagged']} {r['shown']}")
     print(line(f"TEST    tol={disagree.TOLERANCE:.2f}", score(kb, halves["test"])))
+    timing(kb, [i.q for h in halves.values() for i in h])
+
+
+def timing(kb, questions: list[str], rounds: int = 3) -> None:
+    """What the disagreement check adds to an extractive answer: median ask time with and without it, same run."""
+    import statistics
+    import time
+
+    flow = kb.flow
+    real = flow.compare
+    times: dict[str, list[float]] = {"without": [], "with": []}
+    for _ in range(rounds):
+        for name, compare in (("without", lambda q, a, h: a), ("with", real)):
+            flow.compare = compare
+            for q in questions:
+                t = time.perf_counter()
+                kb.ask(q)
+                times[name].append(time.perf_counter() - t)
+    flow.compare = real
+    a, b = statistics.median(times["without"]), statistics.median(times["with"])
+    print(f"ask p50 without the check {a * 1000:.0f} ms, with it {b * 1000:.0f} ms (x{b / a:.2f}), "
+          f"{len(questions)} questions x {rounds}")
 
 
 if __name__ == "__main__":
