@@ -119,6 +119,8 @@ class Answer:
     sources) | calculated (the cost tool; `calculation` holds the CostResult) | needs_input (a calculation lacking
     an input; `body` asks for it) | unverified (generated text that cites no shown chunk: not presented as
     grounded) | unsupported (a generated answer none of whose claims its evidence holds: shown like no_answer).
+    `disagreement` lists each source's value when the evidence's documents state different ones for the asked
+    quantity (bot/disagree.py), newest first; each value's sentence is among `citations`.
     """
 
     status: str

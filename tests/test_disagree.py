@@ -161,3 +161,18 @@ def test_corpus_questions_flags_on_the_test_half(corpus_kb):
     wrong = [r["q"] for r in result["rows"] if r["flagged"] and not r["right"]]
     assert not wrong, wrong  # no question with one consistent value (or two different quantities) is flagged
     assert result["recall"] >= 0.75, result["rows"]
+
+
+@pytest.mark.slow
+def test_cli_ask_prints_both_values_newest_first_with_dates(corpus_kb):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    s = corpus_kb.settings
+    env = {"KBOT_DATA_DIR": str(s.data_dir), "KBOT_MODEL_CACHE_DIR": str(s.model_cache_dir), "KBOT_LLM": "extractive",
+           "COLUMNS": "300"}
+    r = CliRunner().invoke(app, ["ask", V100], env=env)
+    assert r.exit_code == 0, r.output
+    assert "출처마다 값이 다릅니다" in r.output
+    assert re.search(r"1500만원 — .*2024-03-25.*\n- 약 9,000달러\(약 1천만원\) — .*2020-09", r.output)
