@@ -45,6 +45,10 @@ def test_values_within_tolerance_agree_and_one_value_is_not_flagged():
     assert shown("KX-7 가격은 얼마야?", [OLD, SAME]) == []  # 240만원 vs 250만원: 4% apart
     assert shown("KX-7 가격은 얼마야?", [NEW]) == []
     assert disagree.find("KX-7 가격은 얼마야?", [OLD, SAME], tolerance=0.01)  # the tolerance is what decides
+    pair = hit("pair", "V100 GPU는 개당 약 9,000달러(약 1천만원) 이다.", "2020-09")
+    q = "V100 가격은?"
+    assert shown(q, [pair, hit("flat", "V100 한 장에 1,000만원이 든다.", "2022-01-01")]) == []
+    assert len(shown(q, [pair, hit("dear", "V100 한 장에 1500만원이 든다.", "2024-01-01")])) == 2
 
 
 def test_currencies_are_converted_only_at_a_rate_the_evidence_states():
