@@ -127,7 +127,8 @@ def subjects(question: str) -> list[Named]:
     known = {n.text.lower() for n in names}
     for form, group in _alias_groups().items():
         if form in low and not known & set(group) and not GENERIC & set(group) and "달러" not in group:
-            names.append(Named("proper", form))
+            i = low.index(form)
+            names.append(Named("proper", question[i:i + len(form)]))  # as the question spells it: 오픈AI
             known.update(group)
     return names
 
