@@ -257,6 +257,12 @@ class _Cache:
 _CACHE = _Cache()
 
 
+def cached_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """`korean.sentence_spans(text)`, kept with the analysis of the chunks recent questions retrieved (the hits an
+    answer was judged on are already there)."""
+    return _CACHE.get(text).spans
+
+
 # -- the model ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Model:

@@ -19,6 +19,8 @@ RELATED = "관련 있을 수 있는 문서"
 UNVERIFIED = "⚠ 이 답변은 문서를 인용하지 않아 근거가 확인되지 않았습니다."
 UNSUPPORTED = "생성된 답의 문장이 인용한 문서로 하나도 확인되지 않아 보여 드리지 않습니다."
 NO_DATE = "날짜 없음"
+SOURCES = "출처"
+DISAGREE = "출처마다 값이 다릅니다"
 
 
 def dropped_warning(answer: Answer) -> str:
@@ -26,7 +28,18 @@ def dropped_warning(answer: Answer) -> str:
 
 
 def _meta(hit: Hit) -> str:
-    return ", ".join(x for x in (hit.publisher, hit.published) if x)
+    """Publisher and date, the date always ("날짜 없음" when the document gives none)."""
+    return ", ".join(x for x in (hit.publisher, hit.published or NO_DATE) if x)
+
+
+def disagree_head(answer: Answer) -> str:
+    about = answer.disagreement[0].about if answer.disagreement else ""
+    return f"{DISAGREE}" + (f" ({about}, 최신 순)" if about else " (최신 순)")
+
+
+def _stated(answer: Answer) -> list[tuple[str, str, str, int, str | None]]:
+    """(value as written, source title, publisher and date, citation number, conversion note) per differing value."""
+    return [(s.text, s.hit.title, _meta(s.hit), s.citation, s.converted) for s in answer.disagreement]
 
 
 def _refused(answer: Answer) -> bool:
@@ -51,7 +64,8 @@ def parts(answer: Answer) -> list[str]:
     """What an answer shows, in order, as part kinds; each surface formats the kinds its own way.
 
     notice | value, calc (a calculation) | not_found, unsupported, related (a refusal) | unverified, body | ask
-    (needs_input) | body; then dropped when sentences were removed.
+    (needs_input) | body; then disagree when the sources state different values, dropped when sentences were
+    removed, and sources (each cited source with its date).
     """
     kinds = ["notice"] if answer.notice else []
     if answer.status == "calculated" and answer.calculation is not None:
@@ -63,8 +77,12 @@ def parts(answer: Answer) -> list[str]:
         kinds += ["unverified", "body"]
     else:
         kinds.append("ask" if answer.status == "needs_input" else "body")
+    if answer.disagreement and answer.status == "answered":
+        kinds.append("disagree")
     if answer.dropped_claims and answer.status != "unsupported":
         kinds.append("dropped")
+    if answer.citations and not _refused(answer):
+        kinds.append("sources")
     return kinds
 
 
@@ -83,6 +101,10 @@ def plain(answer: Answer) -> str:
         "body": lambda: answer.body,
         "ask": lambda: answer.body,
         "dropped": lambda: dropped_warning(answer),
+        "disagree": lambda: f"⚠ {disagree_head(answer)}:\n" + "\n".join(
+            f"- {v} — {t} ({m}) [{n}]" + (f" · {c}" if c else "") for v, t, m, n, c in _stated(answer)),
+        "sources": lambda: f"{SOURCES}:\n" + "\n".join(f"[{c.number}] {c.hit.title} ({_meta(c.hit)})"
+                                                       for c in answer.citations),
     }
     return "\n".join(text[k]() for k in parts(answer))
 
@@ -120,15 +142,20 @@ def markdown(answer: Answer) -> str:
         "body": lambda: md_escape(answer.body),
         "ask": lambda: f"？ {md_escape(answer.body)}",
         "dropped": lambda: f"⚠️ **{md_escape(dropped_warning(answer).removeprefix('⚠ '))}**",
+        "disagree": lambda: f"⚠️ **{md_escape(disagree_head(answer))}**\n" + "\n".join(
+            f"- **{md_escape(v)}** — {md_escape(t)} ({md_escape(m)}) \\[{n}\\]" + (f" · {md_escape(c)}" if c else "")
+            for v, t, m, n, c in _stated(answer)),
+        "sources": lambda: f"**{SOURCES}**\n" + "\n".join(
+            f"- \\[{c.number}\\] {md_escape(c.hit.title)} ({md_escape(_meta(c.hit))})" for c in answer.citations),
     }
     return "\n\n".join(text[k]() for k in parts(answer))
 
 
 def source_label(number: int | None, hit: Hit) -> str:
     """A source's one-line label (plain text: Gradio shows choice labels as text)."""
-    meta = " · ".join(x for x in (hit.publisher, hit.published) if x)
+    meta = " · ".join(x for x in (hit.publisher, hit.published or NO_DATE) if x)
     head = f"[{number}]" if number is not None else "관련"
-    return f"{head} {hit.title}" + (f" — {meta}" if meta else "")
+    return f"{head} {hit.title} — {meta}"
 
 
 def source_choices(answer: Answer) -> list[tuple[str, str]]:
@@ -159,7 +186,7 @@ def source_html(hit: Hit, citation: Citation | None = None) -> str:
         chunk = f"{html.escape(text[:a])}<mark>{html.escape(text[a:b])}</mark>{html.escape(text[b:])}"
     else:
         chunk = html.escape(text)
-    meta = " · ".join(html.escape(x) for x in (hit.publisher, hit.published, Path(hit.source).name) if x)
+    meta = " · ".join(html.escape(x) for x in (hit.publisher, hit.published or NO_DATE, Path(hit.source).name) if x)
     head = f"[{citation.number}] " if citation else ""
     return (f'<div class="kbot-source"><h4>{head}{html.escape(hit.title)}</h4><div class="meta">{meta}</div>'
             f'<div class="chunk">{chunk}</div></div>')
@@ -198,6 +225,10 @@ def slack_body(answer: Answer) -> str:
         "body": lambda: slack_escape(answer.body),
         "ask": lambda: slack_escape(answer.body),
         "dropped": lambda: f":warning: {dropped_warning(answer).removeprefix('⚠ ')}",
+        "disagree": lambda: f":warning: *{slack_escape(disagree_head(answer))}*\n" + "\n".join(
+            f"• *{slack_escape(v)}* — {slack_escape(t)} ({slack_escape(m)}) [{n}]"
+            + (f" · {slack_escape(c)}" if c else "") for v, t, m, n, c in _stated(answer)),
+        "sources": lambda: None,
     }
     return "\n".join(t for k in parts(answer) if (t := text[k]()) is not None)
 
@@ -205,12 +236,10 @@ def slack_body(answer: Answer) -> str:
 def slack_sources(answer: Answer) -> str:
     if answer.citations:
         return "*출처*\n" + "\n".join(
-            f"[{c.number}] *{slack_escape(c.hit.title)}*" + (f" — {slack_escape(_meta(c.hit))}" if _meta(c.hit) else "")
-            for c in answer.citations)
+            f"[{c.number}] *{slack_escape(c.hit.title)}* — {slack_escape(_meta(c.hit))}" for c in answer.citations)
     if _refused(answer) and answer.related:
         return f"*{RELATED}*\n" + "\n".join(
-            f"• {slack_escape(h.title)}" + (f" — {slack_escape(h.published)}" if h.published else "")
-            for h in answer.related)
+            f"• {slack_escape(h.title)} — {slack_escape(h.published or NO_DATE)}" for h in answer.related)
     return ""
 
 
@@ -260,13 +289,15 @@ def rich_answer(answer: Answer) -> list:
         "body": lambda: Text(answer.body),
         "ask": lambda: Text(answer.body),
         "dropped": lambda: Text(dropped_warning(answer), style="yellow"),
+        "disagree": lambda: Text.assemble((f"⚠ {disagree_head(answer)}", "bold yellow"), *(
+            f"\n- {v} — {t} ({m}) [{n}]" + (f" · {c}" if c else "") for v, t, m, n, c in _stated(answer))),
+        "sources": lambda: None,
     }
-    out = [text[k]() for k in parts(answer)]
+    out = [t for k in parts(answer) if (t := text[k]()) is not None]
     if answer.citations:
-        out.append(Text("\n출처", style="bold"))
+        out.append(Text(f"\n{SOURCES}", style="bold"))
         for c in answer.citations:
-            meta = f" ({_meta(c.hit)})" if _meta(c.hit) else ""
-            out.append(Text(f"[{c.number}] {c.hit.title}{meta} — {c.hit.source}:{c.start}-{c.end}"))
+            out.append(Text(f"[{c.number}] {c.hit.title} ({_meta(c.hit)}) — {c.hit.source}:{c.start}-{c.end}"))
     out.append(Text(f"({answer.backend})", style="dim"))
     return out
 

@@ -87,6 +87,29 @@ class Citation:
     start: int
     end: int
 
+    @property
+    def date(self) -> str | None:
+        """The source's publication date as the document gives it (maybe partial: "2020-09"), or None."""
+        return self.hit.published
+
+
+@dataclass(frozen=True)
+class Stated:
+    """One source's side of a disagreement (bot/disagree.py): the value as written, normalised, and where from."""
+
+    text: str  # as the source writes it: "약 9,000달러(약 1천만원)"
+    low: float  # normalised into `unit` (a range's ends; low == high for one value)
+    high: float
+    unit: str  # KRW, USD, 개, W, Wh, GB, 명, 대
+    citation: int  # the answer's citation number of the sentence stating it
+    hit: Hit
+    about: str = ""  # the subject and quantity compared: "V100 가격"
+    converted: str | None = None  # how it was brought into `unit` at a rate the evidence states
+
+    @property
+    def date(self) -> str | None:
+        return self.hit.published
+
 
 @dataclass
 class Answer:
@@ -96,6 +119,8 @@ class Answer:
     sources) | calculated (the cost tool; `calculation` holds the CostResult) | needs_input (a calculation lacking
     an input; `body` asks for it) | unverified (generated text that cites no shown chunk: not presented as
     grounded) | unsupported (a generated answer none of whose claims its evidence holds: shown like no_answer).
+    `disagreement` lists each source's value when the evidence's documents state different ones for the asked
+    quantity (bot/disagree.py), newest first; each value's sentence is among `citations`.
     """
 
     status: str
@@ -110,6 +135,7 @@ class Answer:
     standalone: str | None = None  # the question as searched (follow-ups rewritten)
     confidence: float | None = None  # the answerability model's probability for the best sentence
     dropped_claims: list[str] = field(default_factory=list)  # generated sentences their evidence did not hold
+    disagreement: list[Stated] = field(default_factory=list)  # the sources' differing values, newest first
 
     @property
     def result(self):

@@ -41,3 +41,32 @@ class FakeEncoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._vec(text)
+
+
+def reading_chat_model(reply):
+    """An in-process LangChain chat model that answers `reply(documents)`, where documents are the numbered chunks
+    of the prompt ({number: text}), like a model that read them. For flows built directly, without a server."""
+    import re
+
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import AIMessage, AIMessageChunk
+    from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+    def answer(messages) -> str:
+        user = next(m.content for m in reversed(messages) if m.type == "human")
+        return reply({int(n): t for n, t in re.findall(r'<document number="(\d+)"[^>]*>\n(.*?)\n</document>', user,
+                                                       re.S)})
+
+    class Reading(BaseChatModel):
+        @property
+        def _llm_type(self) -> str:
+            return "reading-fake"
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=answer(messages)))])
+
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            for piece in re.findall(r"\S+\s*", answer(messages)):  # word by word, like a streaming service
+                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+    return Reading()

@@ -59,7 +59,7 @@ def test_streaming_end_to_end(okb, fake):
     assert fake.completions()[0]["stream"] is True
     assert len(pieces) > 3 and all(isinstance(p, str) for p in pieces)
     assert isinstance(final, Answer) and final.status == "answered"
-    assert "".join(pieces).strip() == final.text and final.citations and "8센트" in final.citations[0].hit.text
+    assert "".join(pieces).strip() == final.body and final.citations and "8센트" in final.citations[0].hit.text
 
 
 def test_rate_limit_is_retried_then_answered(okb, fake):
@@ -133,7 +133,7 @@ def test_what_the_corpus_lacks_is_refused_without_asking_the_model(okb, fake):
 def test_an_answer_without_markers_is_cited_where_a_chunk_supports_it(okb, fake):
     fake.queue(Step(reply="크리에이트 요금제는 토큰을 소진하면 추가 토큰 1000개당 8센트를 지불하면 됩니다."))
     a = okb.ask(Q)
-    assert a.status == "answered" and a.text.endswith("[1].") and "8센트" in a.citations[0].quote
+    assert a.status == "answered" and a.body.endswith("[1].") and "8센트" in a.citations[0].quote
     assert_quotes_are_real(a)
 
 

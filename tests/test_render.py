@@ -44,7 +44,8 @@ def _rich_text(renderables) -> str:
 
 def test_plain_text_keeps_the_old_text_shape():
     a = answered(notice="⚠ openai 응답 실패(HTTP 500): 문서에서 뽑은 문장으로 대신 답합니다.")
-    assert a.text.startswith(a.notice) and a.text.endswith(f"{HOSTILE} [1]")
+    assert a.text.startswith(a.notice) and f"\n{HOSTILE} [1]\n" in a.text
+    assert a.text.endswith(f"{render.SOURCES}:\n[1] {HOSTILE} (신문, 2023-01-02)")  # each source with its date
     refused = Answer("no_answer", related=[hit(1, "x", "GPU 가격")])
     assert refused.text == f"{render.NOT_FOUND}\n관련 있을 수 있는 문서:\n- GPU 가격 (2023-01-02)"
     calc = Answer("calculated", body="520 USD", calculation=plan_monthly_cost("build", 12e6))

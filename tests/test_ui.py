@@ -87,6 +87,17 @@ def test_answer_with_clickable_citation_and_highlighted_source(page):
     page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
 
 
+def test_sources_that_disagree_show_in_the_chat_newest_first_with_dates(page):
+    ask(page, "V100 가격은 얼마야?")
+    text = page.locator("#kbot-chat .message-row").last.inner_text()
+    assert "출처마다 값이 다릅니다" in text
+    assert text.index("1500만원 — ") < text.index("약 9,000달러(약 1천만원) — ")  # 2024 before 2020
+    assert "2024-03-25" in text and "2020-09" in text and "\\" not in text  # Markdown escapes render, not show
+    labels = page.locator("#kbot-sources label").all_inner_texts()
+    assert any("2024-03-25" in x for x in labels) and any("2020-09" in x for x in labels)
+    page.screenshot(path=str(ARTIFACTS / "ui-disagreement.png"), full_page=True)
+
+
 def test_feedback_is_recorded(page, ui_kb):
     # Gradio localises the label: the browser runs with locale ko-KR
     page.locator("#kbot-chat button[aria-label='좋아요'], #kbot-chat button[aria-label='Like']").last.click()

@@ -17,7 +17,7 @@ from dataclasses import replace
 from ..config import Settings
 from ..indexing import NOTE_REF, note_definition
 from ..retrieval import HybridRetriever, hit_from
-from ..types import Answer, Citation, Hit
+from ..types import Answer, Citation, Hit, Stated
 
 Event = str | Answer  # what `answer` yields: text pieces as they are made, then the final Answer
 
@@ -133,6 +133,29 @@ class AnswerFlow:
         return Answer("answered", body=body, citations=citations, related=hits, backend=self.backend,
                       removed_citations=len(checked.removed), moved_citations=checked.repointed,
                       dropped_claims=dropped)
+
+    def compare(self, question: str, answer: Answer, hits: list[Hit]) -> Answer:
+        """When the evidence's documents state different values for what `question` asks (bot/disagree.py), list
+        each value with its source, newest first, in `answer.disagreement`; each stating sentence is cited (a
+        citation the answer already has is reused). The evidence is `hits` and a search for the asked figure
+        itself ("V100 가격"), so a source the question's wording ranked lower is still heard."""
+        from ..disagree import find, focus
+
+        query = focus(question) if answer.status == "answered" else None
+        if query is None:
+            return answer
+        seen = {h.chunk_id for h in hits}
+        evidence = hits + [h for h in self.search(query, k=5) if h.chunk_id not in seen]
+        stated = []
+        for f in find(question, evidence):
+            same = next((c for c in answer.citations if c.hit.doc_id == f.hit.doc_id
+                         and c.start < f.end and f.start < c.end), None)
+            if same is None:
+                same = Citation(len(answer.citations) + 1, f.hit, f.sentence, f.start, f.end)
+                answer.citations.append(same)
+            stated.append(Stated(f.value.text, f.low, f.high, f.unit, same.number, f.hit, f.about, f.converted))
+        answer.disagreement = stated
+        return answer
 
     # -- answers every flow gives -------------------------------------------------------------------------------
     def no_answer(self, hits: list[Hit], status: str = "no_answer") -> Answer:

@@ -37,6 +37,7 @@ class ExtractiveFlow(AnswerFlow):
         else:
             answer = self.quote(hits[picked.hit_index], picked.start, picked.end)
             answer.related = hits
+            self.compare(standalone, answer, hits)
         answer.standalone = standalone
         answer.confidence = picked.score if picked is not None else 0.0
         return answer

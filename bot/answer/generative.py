@@ -89,9 +89,10 @@ class GenerativeFlow(AnswerFlow):
         if message is not None and message.tool_calls:
             answer = self.tool_answer(question, message.tool_calls[0])
         else:
-            answer = self.verify(standalone, message.text if message is not None else "", hits)
+            answer = self.compare(standalone, self.verify(standalone, message.text if message is not None else "",
+                                                          hits), hits)
         answer.standalone = standalone
-        if not stream or answer.status != "answered" or answer.dropped_claims:
+        if not stream or answer.status != "answered" or answer.dropped_claims or answer.disagreement:
             yield answer.text
         yield answer
 
