@@ -243,7 +243,10 @@ def _route(q: str, low: str, resolve_params: ParamResolver | None) -> cost.CostR
     precision = next((p for pattern, p in PRECISION if re.search(pattern, low)), None)
     gpu = next((g for pattern, g in GPU_PATTERNS if re.search(pattern, low)), None)
     asks_time = re.search(r"gpu[-\s]?(년|시간|일)|몇\s?(년|시간|일|개월)|얼마나\s?걸|기간", low)
-    wants_gpus = gpu is not None and not asks_time and re.search(r"몇\s?(장|개|대)|필요|있어야", q)
+    counts = re.search(r"몇\s?(장|개|대)", q)
+    asks_money = re.search(r"돈|가격|비용|값|예산", q) and not counts
+    # "V100을 사려면 돈이 얼마나 필요해?" asks a price (a look-up), not how many GPUs a model needs
+    wants_gpus = gpu is not None and not asks_time and not asks_money and (counts or re.search(r"필요|있어야", q))
     wants_memory = bool(re.search(r"메모리|vram|용량|몇\s?gb", low))
     if asks_time or not (precision or wants_gpus or wants_memory):
         return None
