@@ -17,7 +17,7 @@ from dataclasses import replace
 from ..config import Settings
 from ..indexing import NOTE_REF, note_definition
 from ..retrieval import HybridRetriever, hit_from
-from ..types import Answer, Citation, Hit
+from ..types import Answer, Citation, Filters, Hit
 
 Event = str | Answer  # what `answer` yields: text pieces as they are made, then the final Answer
 
@@ -83,19 +83,23 @@ class AnswerFlow:
         self.backend = backend or self.name
 
     def answer(self, question: str, history: list[tuple[str, str]] | None = None,
-               stream: bool = False) -> Iterator[Event]:
-        """Text pieces (with `stream`, as generated), then the final Answer."""
+               stream: bool = False, filters: Filters | None = None) -> Iterator[Event]:
+        """Text pieces (with `stream`, as generated), then the final Answer. `filters` restricts every search."""
         raise NotImplementedError
 
+    def find(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        """`search`, restricted to `filters` when there are any (a plain search function needs no such argument)."""
+        return self.search(query, k=k, filters=filters) if filters is not None else self.search(query, k=k)
+
     # -- the three decisions ------------------------------------------------------------------------------------
-    def route(self, question: str) -> Answer | None:
+    def route(self, question: str, filters: Filters | None = None) -> Answer | None:
         """A calculation when the question asks for one and supplies its inputs (a model it names counts when an
         article states the model's size, cited); a request for a missing input (status needs_input: flows ask it
         only when retrieval cannot answer either); else None, a look-up."""
         from ..costq import NeedsInput, find_model_size, route
 
         def resolve(name: str):
-            return find_model_size(name, self.search(f"{name} 파라미터", k=8))
+            return find_model_size(name, self.find(f"{name} 파라미터", 8, filters))
 
         routed = route(question, resolve)
         if routed is None:
