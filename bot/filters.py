@@ -246,3 +246,59 @@ def no_match(f: Filters, cat: Catalog) -> NoMatchError:
         f"no indexed document matches the filter ({f})",
         user_message=f"조건에 맞는 문서가 없습니다 ({describe(f)}). " + " ".join(what)
                      + " 기간을 넓히거나 발행처·문서 조건을 빼고 다시 시도해 주세요.")
+
+
+_SCOPE_KEYS = {"since": "date_from", "from": "date_from", "until": "date_to", "to": "date_to",
+               "publisher": "publishers", "publishers": "publishers", "doc": "docs", "docs": "docs"}
+
+
+def parse_scopes(text: str) -> dict[str, Filters]:
+    """KBOT_SLACK_SCOPES: channel id -> Filters, as JSON ({"C0123": {"publisher": ["서울신문"], "since":
+    "2023-01-01"}}) or compact (`C0123:publisher=서울신문|디지털투데이,since=2023-01-01;C0456:until=2021-12-31`).
+    Keys: since, until, publisher, doc (several values: a JSON list, or `|` in the compact form). Channel `*` is
+    the scope of every channel (and DM) without its own. A mistake is a ValueError naming the entry."""
+    import json
+
+    text = (text or "").strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"not valid JSON ({e.msg} at character {e.pos})") from None
+        if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+            raise ValueError('expected {"CHANNEL_ID": {"publisher": ..., "since": ..., "until": ...}, ...}')
+        entries = {str(k).strip(): v for k, v in raw.items()}
+    else:
+        entries = {}
+        for part in filter(None, (p.strip() for p in text.split(";"))):
+            channel, sep, spec = part.partition(":")
+            if not sep:
+                raise ValueError(f"{part!r}: write CHANNEL_ID:key=value,key=value (keys: since, until, publisher, "
+                                 f"doc)")
+            fields: dict[str, list[str] | str] = {}
+            for item in filter(None, (x.strip() for x in spec.split(","))):
+                key, eq, value = item.partition("=")
+                if not eq:
+                    raise ValueError(f"{channel.strip()}: {item!r} is not key=value")
+                fields[key.strip()] = [v for v in value.split("|")] if key.strip() in ("publisher", "publishers",
+                                                                                         "doc", "docs") else value
+            entries[channel.strip()] = fields
+    out: dict[str, Filters] = {}
+    for channel, fields in entries.items():
+        if not channel:
+            raise ValueError("a scope has no channel id")
+        unknown = set(fields) - set(_SCOPE_KEYS)
+        if unknown:
+            raise ValueError(f"{channel}: unknown key(s) {', '.join(sorted(unknown))}; use since, until, publisher, "
+                             f"doc")
+        kw = {_SCOPE_KEYS[k]: v for k, v in fields.items()}
+        try:
+            f = Filters(**kw)
+        except FilterError as e:
+            raise ValueError(f"{channel}: {e}") from None
+        if f.empty:
+            raise ValueError(f"{channel}: the scope restricts nothing")
+        out[channel] = f
+    return out

@@ -46,8 +46,8 @@ class Filters:
     def __post_init__(self) -> None:
         from .filters import check_date, period
 
-        lo = check_date(self.date_from, "--since")
-        hi = check_date(self.date_to, "--until")
+        lo = check_date(self.date_from, "start (since)")
+        hi = check_date(self.date_to, "end (until)")
         object.__setattr__(self, "date_from", lo)
         object.__setattr__(self, "date_to", hi)
         object.__setattr__(self, "publishers", _names(self.publishers))
