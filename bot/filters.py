@@ -168,6 +168,13 @@ class Scope:
             return None
         return conds[0] if len(conds) == 1 else {"$and": conds}  # Chroma's $and takes two or more
 
+    def admits(self, doc_id: str, publisher: str | None, published: str | None) -> bool:
+        """Whether one document passes (the same predicate as `mask`)."""
+        lo, hi = period(published) or UNDATED
+        return ((self.lo is None or hi >= self.lo) and (self.hi is None or lo <= self.hi)
+                and (self.publishers is None or (publisher or "") in self.publishers)
+                and (self.doc_ids is None or doc_id in self.doc_ids))
+
     def mask(self, cat: Catalog) -> np.ndarray:
         keep = np.ones(len(cat.lo), dtype=bool)
         if self.lo is not None:

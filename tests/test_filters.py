@@ -174,6 +174,11 @@ def test_retriever_and_answers_keep_to_the_filter(corpus_kb):
     later = corpus_kb.ask(q, filters=Filters(date_from="2023-01-01"))
     assert "9,000달러" not in later.text
     assert all(h.published in ("2023-03-21", "2024-03-25") for h in later.related + [c.hit for c in later.citations])
+    # the cost tool's constants come from the 2020 article: inside a 2020 filter a calculation, outside it not
+    plan = "크리에이트 요금제로 한 달에 토큰 500만 개를 쓰면 얼마야?"
+    assert corpus_kb.ask(plan, filters=Filters(date_to="2020-12-31")).status == "calculated"
+    outside = corpus_kb.ask(plan, filters=Filters(date_from="2023-01-01"))
+    assert outside.status != "calculated" and all(c.hit.published != "2020-09" for c in outside.citations)
     docs = corpus_kb.as_retriever(k=4, filters=Filters(publishers="서울신문")).invoke("GPU 가격")
     assert docs and {d.metadata["publisher"] for d in docs} == {"서울신문"}
 

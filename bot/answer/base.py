@@ -106,7 +106,15 @@ class AnswerFlow:
             return None
         if isinstance(routed, NeedsInput):
             return Answer("needs_input", body=routed.message, backend=self.backend)
-        return self.cost_answer(routed)
+        answer = self.cost_answer(routed)
+        # a calculation on constants from documents outside the filter is not an answer from within it: look up
+        return answer if self.within(answer, filters) else None
+
+    def within(self, answer: Answer, filters: Filters | None) -> bool:
+        """Whether every source `answer` cites passes `filters`."""
+        scope = self.retriever.scope(filters) if filters is not None else None
+        return scope is None or all(scope.admits(c.hit.doc_id, c.hit.publisher, c.hit.published)
+                                    for c in answer.citations)
 
     def judge(self, question: str, hits: list[Hit]):
         """The best sentence of `hits` for `question` (an extractive `Picked` whose `answerable` says whether it

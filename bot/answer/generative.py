@@ -107,7 +107,8 @@ class GenerativeFlow(AnswerFlow):
         try:
             if call["name"] not in tools:
                 raise CostInputError(f"unknown tool {call['name']!r}")
-            return self.cost_answer(tools[call["name"]].invoke(call["args"]))
+            answer = self.cost_answer(tools[call["name"]].invoke(call["args"]))
+            return answer if self.within(answer, filters) else self.no_answer([])
         except (CostInputError, ValidationError) as e:
             log.info("tool call %s rejected: %s", call.get("name"), e)
             return self.route(question, filters) or Answer("needs_input", body=NEEDS_NUMBERS, backend=self.backend)
