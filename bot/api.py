@@ -77,6 +77,11 @@ class KnowledgeBase:
         self.retriever.sparse_index.sync()
         return self.retriever.sparse_index.catalog.publisher_names
 
+    def titles(self) -> dict[str, str]:
+        """doc id -> title of every indexed document (what `Filters(docs=...)` accepts), from the in-memory table."""
+        self.retriever.sparse_index.sync()
+        return {d: t for d, t in self.retriever.sparse_index.catalog.titles.items() if d}
+
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, *,
             filters: Filters | None = None) -> Answer:
         """Answer `question` from the corpus with verified `[n]` citations, or compute it with the cost tool.
@@ -170,11 +175,12 @@ class KnowledgeBase:
         import datetime
         import json
 
+        from .filters import describe
         from .render import plain
 
         row = {"time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "channel": channel,
                "user": user, "liked": liked, "question": question, "answer": plain(answer), "status": answer.status,
-               "backend": answer.backend,
+               "backend": answer.backend, "filters": describe(answer.filters) or None,
                "citations": [{"number": c.number, "title": c.hit.title, "source": c.hit.source,
                               "chunk_id": c.hit.chunk_id, "quote": c.quote} for c in answer.citations]}
         self.feedback_path.parent.mkdir(parents=True, exist_ok=True)

@@ -81,11 +81,12 @@ class SparseIndex:
         """`filters` resolved against the current table (FilterError / NoMatchError as `bot.filters.resolve`)."""
         self.sync()
         scopes = self._scopes
-        if filters not in scopes:
+        scope = scopes.get(filters)
+        if scope is None:
             if len(scopes) > 64:
                 scopes.clear()
-            scopes[filters] = resolve(filters, self.catalog)
-        return scopes[filters]
+            scope = scopes[filters] = resolve(filters, self.catalog)
+        return scope
 
     def top(self, tokens: list[str], n: int, scope: Scope | None = None) -> list[tuple[StoredChunk, float]]:
         self.sync()

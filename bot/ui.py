@@ -41,8 +41,10 @@ def status_line(kb: KnowledgeBase) -> str:
 
 def filter_choices(kb: KnowledgeBase) -> tuple[list[str], list[tuple[str, str]]]:
     """The chat tab's filter choices: the index's publishers, and its documents as (title, doc id)."""
-    docs = sorted(kb.documents(), key=lambda d: d["title"])
-    return kb.publishers() if docs else [], [(d["title"] or Path(d["source"]).name, d["doc_id"]) for d in docs]
+    if kb.store.count() == 0:
+        return [], []
+    titles = kb.titles()  # the in-memory table: no pass over the store on every page load
+    return kb.publishers(), sorted(((t or d, d) for d, t in titles.items()), key=lambda x: x[0])
 
 
 def chat_filters(since: str | None, until: str | None, publishers: list | None, docs: list | None):
