@@ -25,13 +25,14 @@ from .types import Filters
 
 UNDATED = (99999999, 0)  # an empty period: overlaps no date range
 DATE_FIELDS_VERSION = 1  # recorded in the collection's metadata once every chunk carries date_lo / date_hi
-_DATE = re.compile(r"^\s*(\d{4})(?:[-./](\d{1,2})(?:[-./](\d{1,2}))?)?\.?(?:[T\s].*)?$")
+_DATE = re.compile(r"^\s*(\d{4})(?:[-./](\d{1,2})(?:[-./](\d{1,2}))?|(\d{2})(\d{2}))?\.?(?:[T\s].*)?$")
 _KOREAN_DATE = re.compile(r"^\s*(\d{4})\s*년(?:\s*(\d{1,2})\s*월(?:\s*(\d{1,2})\s*일)?)?")
 
 
 def period(value: str | date | None) -> tuple[int, int] | None:
     """The days `value` covers as (lo, hi) YYYYMMDD ints: "2020" -> whole year, "2020-09" -> the month,
-    "2023-03-21" (or 2023.03.21, 2023/3/21, 2023년 3월 21일, a datetime) -> that day; None when it is no date."""
+    "2023-03-21" (or 20230321, 2023.03.21, 2023/3/21, 2023년 3월 21일, a datetime) -> that day; None when it is
+    no date."""
     if value is None:
         return None
     if isinstance(value, date):
@@ -40,9 +41,11 @@ def period(value: str | date | None) -> tuple[int, int] | None:
     m = _DATE.match(str(value)) or _KOREAN_DATE.match(str(value))
     if not m:
         return None
-    y = int(m.group(1))
-    mo = int(m.group(2)) if m.group(2) else None
-    d = int(m.group(3)) if m.group(3) else None
+    groups = m.groups() + (None, None)  # the Korean pattern has three groups; 20230321 fills the 4th and 5th
+    y = int(groups[0])
+    mo_s, d_s = (groups[1], groups[2]) if not groups[3] else (groups[3], groups[4])
+    mo = int(mo_s) if mo_s else None
+    d = int(d_s) if d_s else None
     try:
         if mo is None:
             lo, hi = date(y, 1, 1), date(y, 12, 31)

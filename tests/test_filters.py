@@ -38,7 +38,7 @@ def test_partial_dates_are_periods_and_user_dates_are_checked():
     assert period("2020-09") == (20200901, 20200930)
     assert period("2024-02") == (20240201, 20240229)
     assert period("2023-03-21") == (20230321, 20230321) == period("2023.03.21") == period("2023년 3월 21일")
-    assert period("2021") == (20210101, 20211231)
+    assert period("2021") == (20210101, 20211231) and period("20230321") == (20230321, 20230321)
     assert period("2023-03-21T09:00:00+09:00") == (20230321, 20230321)
     assert period(None) is None and period("어제") is None and period("2023-02-30") is None
     for bad in ("2023-13-01", "2023-02-30", "23-01-01", "yesterday", "2023/01/01x"):
