@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from .answer.base import Corpus
 from .config import Settings
 from .embeddings import Encoder
-from .errors import NoMatchError, NotIndexedError
+from .errors import IndexBusyError, NoMatchError, NotIndexedError
 from .indexing import Indexer, Progress
 from .retrieval import HybridRetriever
 from .store import Store
@@ -43,8 +43,14 @@ class KnowledgeBase:
         encoder = encoder or Encoder(settings)
         store = store or Store(settings, client=client)
         store.check_model(encoder.name, getattr(encoder, "variant", None))
-        store.ensure_date_fields()  # an index from before date filters: metadata only, once
-        return cls(settings, store, encoder)
+        kb = cls(settings, store, encoder)
+        if store.needs_date_fields():  # an index from before date filters: metadata only, once
+            try:
+                with kb.indexer._writer_lock():  # never beside another process's ingest into the same data dir
+                    store.ensure_date_fields()
+            except IndexBusyError:
+                pass  # that ingest's own open adds them
+        return kb
 
     def ingest(self, paths: Iterable[str | Path] | str | Path, *, prune: bool = False, rebuild: bool = False,
                progress: Progress | None = None, follow_symlinks: bool = False) -> IngestReport:

@@ -128,6 +128,13 @@ class Store:
         col.modify(metadata=meta)
         self._col = self.client.get_collection(self.name, embedding_function=None)
 
+    def needs_date_fields(self) -> bool:
+        """Whether the collection is from before date filters (its chunks may lack date_lo / date_hi)."""
+        from .filters import DATE_FIELDS_VERSION
+
+        col = self._get()
+        return col is not None and int((col.metadata or {}).get("date_fields", 0)) < DATE_FIELDS_VERSION
+
     def ensure_date_fields(self) -> int:
         """Give every chunk of an index from before date filters its `date_lo` / `date_hi` (from its `published`),
         updating metadata only (nothing re-embedded); then mark the collection so later opens skip it at once.
@@ -135,7 +142,7 @@ class Store:
         from .filters import DATE_FIELDS_VERSION, date_fields
 
         col = self._get()
-        if col is None or int((col.metadata or {}).get("date_fields", 0)) >= DATE_FIELDS_VERSION:
+        if col is None or not self.needs_date_fields():
             return 0
         ids, metas = [], []
         for c in self.iter_all():
