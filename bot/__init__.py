@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["KnowledgeBase", "Settings", "Answer", "Citation", "Hit", "IngestReport", "SourceDoc", "KbotError"]
+__all__ = ["KnowledgeBase", "Settings", "Answer", "Citation", "Hit", "IngestReport", "SourceDoc", "KbotError",
+           "Filters"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .api import KnowledgeBase
     from .config import Settings
     from .errors import KbotError
-    from .types import Answer, Citation, Hit, IngestReport, SourceDoc
+    from .types import Answer, Citation, Filters, Hit, IngestReport, SourceDoc
 
 _WHERE = {"KnowledgeBase": "api", "Settings": "config", "KbotError": "errors", "Answer": "types",
-          "Citation": "types", "Hit": "types", "IngestReport": "types", "SourceDoc": "types"}
+          "Citation": "types", "Hit": "types", "IngestReport": "types", "SourceDoc": "types",
+          "Filters": "types"}
 
 
 def __getattr__(name: str):

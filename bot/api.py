@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from .answer.base import Corpus
 from .config import Settings
 from .embeddings import Encoder
-from .errors import NotIndexedError
+from .errors import IndexBusyError, NoMatchError, NotIndexedError
 from .indexing import Indexer, Progress
 from .retrieval import HybridRetriever
 from .store import Store
-from .types import Answer, Hit, IngestReport, SourceDoc
+from .types import Answer, Filters, Hit, IngestReport, SourceDoc
 
 if TYPE_CHECKING:
     from .answer import AnswerFlow
@@ -43,7 +43,14 @@ class KnowledgeBase:
         encoder = encoder or Encoder(settings)
         store = store or Store(settings, client=client)
         store.check_model(encoder.name, getattr(encoder, "variant", None))
-        return cls(settings, store, encoder)
+        kb = cls(settings, store, encoder)
+        if store.needs_date_fields():  # an index from before date filters: metadata only, once
+            try:
+                with kb.indexer._writer_lock():  # never beside another process's ingest into the same data dir
+                    store.ensure_date_fields()
+            except IndexBusyError:
+                pass  # that ingest's own open adds them
+        return kb
 
     def ingest(self, paths: Iterable[str | Path] | str | Path, *, prune: bool = False, rebuild: bool = False,
                progress: Progress | None = None, follow_symlinks: bool = False) -> IngestReport:
@@ -61,31 +68,48 @@ class KnowledgeBase:
         """Index documents that are not files (e.g. a benchmark's paragraphs)."""
         return self.indexer.ingest_documents(docs, rebuild=rebuild, progress=progress)
 
-    def search(self, query: str, k: int = 5, *, mode: str = "hybrid") -> list[Hit]:
-        """The `k` best chunks for `query` (hybrid dense + BM25 by default)."""
+    def search(self, query: str, k: int = 5, *, mode: str = "hybrid", filters: Filters | None = None) -> list[Hit]:
+        """The `k` best chunks for `query` (hybrid dense + BM25 by default), only from documents that pass `filters`.
+
+        A filter naming an unknown publisher or document raises FilterError (its message lists the valid ones); one
+        that no document passes raises NoMatchError: never a silent search of everything."""
         query = self.retriever.clean_query(query)
         if self.store.count() == 0:
             raise NotIndexedError()
-        return self.retriever.search(query, k=k, mode=mode)
+        return self.retriever.search(query, k=k, mode=mode, filters=filters)
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
+    def publishers(self) -> list[str]:
+        """The publishers of the indexed documents (what `Filters(publishers=...)` accepts)."""
+        self.retriever.sparse_index.sync()
+        return self.retriever.sparse_index.catalog.publisher_names
+
+    def titles(self) -> dict[str, str]:
+        """doc id -> title of every indexed document (what `Filters(docs=...)` accepts), from the in-memory table."""
+        self.retriever.sparse_index.sync()
+        return {d: t for d, t in self.retriever.sparse_index.catalog.titles.items() if d}
+
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None, *,
+            filters: Filters | None = None) -> Answer:
         """Answer `question` from the corpus with verified `[n]` citations, or compute it with the cost tool.
 
         `history` is the conversation so far as (role, text) pairs, role "user" or "assistant"; follow-ups are
-        rewritten into standalone questions before retrieval. The backend is `settings.backend`.
+        rewritten into standalone questions before retrieval. The backend is `settings.backend`. With `filters`, only
+        documents that pass them are searched and cited; when none does, the answer's status is `no_match` and its
+        body says so in Korean (nothing else is searched). An unknown publisher or document raises FilterError.
         """
-        for event in self._answer(question, history, stream=False):
+        for event in self._answer(question, history, stream=False, filters=filters):
             if isinstance(event, Answer):
                 return event
         raise AssertionError("the answer pipeline ended without an Answer")  # pragma: no cover
 
-    def stream(self, question: str, history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: list[tuple[str, str]] | None = None, *,
+               filters: Filters | None = None) -> Iterator[str | Answer]:
         """Like `ask`, incrementally: text pieces (str) as they are generated, then the final `Answer`.
 
         The final Answer is authoritative (invented citations and unsupported sentences removed, notices added):
         render it (bot/render.py) in place of the streamed pieces.
         """
-        yield from self._answer(question, history, stream=True)
+        yield from self._answer(question, history, stream=True, filters=filters)
 
     def chat_model(self):
         """The configured backend's LangChain chat model (None for extractive), loaded once per process."""
@@ -121,10 +145,26 @@ class KnowledgeBase:
             self._flow = FLOWS[kind](self.settings, self.retriever, corpus=self.corpus, search=self.search, **extra)
         return self._flow
 
-    def _answer(self, question: str, history, stream: bool) -> Iterator[str | Answer]:
+    def _answer(self, question: str, history, stream: bool, filters: Filters | None = None
+                ) -> Iterator[str | Answer]:
         q = self.retriever.clean_query(question)
         if self.store.count() == 0:
             raise NotIndexedError()
+        if filters is not None and filters.empty:
+            filters = None
+        if filters is not None:
+            try:
+                self.retriever.scope(filters)  # an unknown publisher or document raises FilterError here
+            except NoMatchError as e:
+                answer = Answer("no_match", body=e.user_message, backend=self.flow.backend, filters=filters)
+                yield answer.text
+                yield answer
+                return
+            for event in self.flow.answer(q, history, stream=stream, filters=filters):
+                if isinstance(event, Answer):
+                    event.filters = filters
+                yield event
+            return
         yield from self.flow.answer(q, history, stream=stream)
 
     def cost_answer(self, result) -> Answer:
@@ -141,22 +181,23 @@ class KnowledgeBase:
         import datetime
         import json
 
+        from .filters import describe
         from .render import plain
 
         row = {"time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "channel": channel,
                "user": user, "liked": liked, "question": question, "answer": plain(answer), "status": answer.status,
-               "backend": answer.backend,
+               "backend": answer.backend, "filters": describe(answer.filters) or None,
                "citations": [{"number": c.number, "title": c.hit.title, "source": c.hit.source,
                               "chunk_id": c.hit.chunk_id, "quote": c.quote} for c in answer.citations]}
         self.feedback_path.parent.mkdir(parents=True, exist_ok=True)
         with self._feedback_lock, open(self.feedback_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
-    def as_retriever(self, k: int = 5):
-        """A LangChain `BaseRetriever` over this knowledge base."""
+    def as_retriever(self, k: int = 5, filters: Filters | None = None):
+        """A LangChain `BaseRetriever` over this knowledge base (restricted to `filters` when given)."""
         from .chain import KnowledgeBaseRetriever
 
-        return KnowledgeBaseRetriever(kb=self, k=k)
+        return KnowledgeBaseRetriever(kb=self, k=k, filters=filters)
 
     def documents(self) -> list[dict]:
         """One row per indexed document: id, title, source, published, publisher, chunk count."""

@@ -41,9 +41,12 @@ class BM25:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self.matrix[:, cols].sum(axis=1)).ravel()
 
-    def top(self, query: list[str], n: int) -> list[tuple[int, float]]:
-        """Indices and scores of the best `n` documents with a positive score, best first."""
+    def top(self, query: list[str], n: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Indices and scores of the best `n` documents with a positive score, best first. With `mask` (a bool per
+        document) only documents it keeps compete: filtered before the cut, so a filter never starves the top."""
         s = self.scores(query)
+        if mask is not None and len(s):
+            s = np.where(mask, s, 0.0)
         if not len(s):
             return []
         n = min(n, len(s))

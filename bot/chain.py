@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .types import Hit
+from .types import Filters, Hit
 
 
 def prompt_text(name: str) -> str:
@@ -88,14 +88,16 @@ def hit_to_document(hit: Hit) -> Document:
 
 
 class KnowledgeBaseRetriever(BaseRetriever):
-    """Hybrid search of a `KnowledgeBase` as a LangChain retriever (documents carry the Hit fields)."""
+    """Hybrid search of a `KnowledgeBase` as a LangChain retriever (documents carry the Hit fields). With `filters`,
+    only documents that pass them; a filter nothing passes raises NoMatchError rather than returning everything."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     kb: Any
     k: int = 5
+    filters: Filters | None = None
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [hit_to_document(h) for h in self.kb.search(query, k=self.k)]
+        return [hit_to_document(h) for h in self.kb.search(query, k=self.k, filters=self.filters)]
 
 
 def cost_tools(raw: bool = False) -> list:

@@ -105,31 +105,75 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
         raise typer.Exit(1)
 
 
+def _date(value: str | None) -> str | None:
+    """A --since/--until value checked as a date (exit 2 with how to write one)."""
+    from .errors import FilterError
+    from .filters import check_date
+
+    try:
+        return check_date(value, "")
+    except FilterError:
+        raise typer.BadParameter(f"{value!r} is not a date: write YYYY-MM-DD, YYYY-MM or YYYY "
+                                 f"(e.g. 2023-01-01)") from None
+
+
+SinceOption = Annotated[str | None, typer.Option("--since", callback=_date, metavar="DATE",
+                                                 help="Only documents published on or after DATE (YYYY[-MM[-DD]]). "
+                                                      "Undated documents are left out.")]
+UntilOption = Annotated[str | None, typer.Option("--until", callback=_date, metavar="DATE",
+                                                 help="Only documents published on or before DATE.")]
+PublisherOption = Annotated[list[str] | None, typer.Option("--publisher", metavar="NAME",
+                                                           help="Only this publisher's documents (repeat for several; "
+                                                                "`kbot stats` lists them).")]
+DocOption = Annotated[list[str] | None, typer.Option("--doc", metavar="ID|TITLE|FILE",
+                                                     help="Only this document (repeat for several).")]
+
+
+def _filters(since: str | None, until: str | None, publisher: list[str] | None, doc: list[str] | None):
+    from .types import Filters
+
+    f = Filters(date_from=since, date_to=until, publishers=publisher or (), docs=doc or ())
+    if not f.empty:
+        from .filters import describe
+
+        err.print(Text(f"filters: {describe(f)}", style="dim"), highlight=False)
+    return None if f.empty else f
+
+
 @app.command()
 @friendly
 def search(query: Annotated[str, typer.Argument(help="The question, in Korean or English.")],
            k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many chunks.")] = 5,
-           mode: Annotated[str, typer.Option(help="hybrid | dense | sparse")] = "hybrid") -> None:
-    """Show the chunks that best match QUERY."""
+           mode: Annotated[str, typer.Option(help="hybrid | dense | sparse")] = "hybrid",
+           since: SinceOption = None, until: UntilOption = None, publisher: PublisherOption = None,
+           doc: DocOption = None) -> None:
+    """Show the chunks that best match QUERY (optionally only from some dates, publishers or documents)."""
     if mode not in ("hybrid", "dense", "sparse"):
         raise typer.BadParameter("mode must be hybrid, dense or sparse")
+    from .errors import NoMatchError
     from .render import rich_hits
 
-    console.print(rich_hits(_kb().search(query, k=k, mode=mode)))
+    filters = _filters(since, until, publisher, doc)
+    try:
+        hits = _kb().search(query, k=k, mode=mode, filters=filters)
+    except NoMatchError as e:  # not a usage error: the filter is valid, nothing passes it
+        err.print(Text(e.user_message), highlight=False, emoji=False)
+        raise typer.Exit(1) from None
+    console.print(rich_hits(hits))
 
 
 LlmOption = Annotated[str | None, typer.Option("--llm", help="Backend for this run: auto | openai | local | "
                                                         "extractive (default: KBOT_LLM).")]
 
 
-def _answer(kb, question: str, history=None):
+def _answer(kb, question: str, history=None, filters=None):
     """Print the answer (streamed on a terminal), then its sources; return the Answer."""
     from .render import rich_answer
     from .types import Answer
 
     streamed, answer = [], None
     live = console.is_terminal and kb.settings.backend != "extractive"
-    for event in kb.stream(question, history=history):
+    for event in kb.stream(question, history=history, **({"filters": filters} if filters else {})):
         if isinstance(event, Answer):
             answer = event
         elif live:
@@ -158,10 +202,11 @@ def _kb_with(llm: str | None):
 @app.command()
 @friendly
 def ask(question: Annotated[str, typer.Argument(help="A question in Korean (or English).")],
-        llm: LlmOption = None) -> None:
+        llm: LlmOption = None, since: SinceOption = None, until: UntilOption = None,
+        publisher: PublisherOption = None, doc: DocOption = None) -> None:
     """Answer QUESTION from the indexed documents with numbered sources (or compute it exactly)."""
-    answer = _answer(_kb_with(llm), question)
-    if answer.status in ("no_answer", "needs_input", "unverified", "unsupported"):
+    answer = _answer(_kb_with(llm), question, filters=_filters(since, until, publisher, doc))
+    if answer.status in ("no_answer", "needs_input", "unverified", "unsupported", "no_match"):
         raise typer.Exit(1)
 
 

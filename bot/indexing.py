@@ -22,6 +22,7 @@ from .chunking import chunk_spans
 from .config import Settings
 from .embeddings import Encoder
 from .errors import IndexBusyError, LoadError
+from .filters import date_fields
 from .korean import bm25_terms_batch, sentence_spans_batch
 from .loaders import SUPPORTED, load_file
 from .progress import IngestStatus, Progress
@@ -324,7 +325,7 @@ class Indexer:
             "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "path": doc.path,
             "published": doc.published or "", "publisher": doc.publisher or "", "author": doc.author or "",
             "start": c.start, "end": c.end, "index": c.index, "n_chunks": n_chunks,
-            "content_hash": doc.content_hash, "terms": terms,
+            "content_hash": doc.content_hash, "terms": terms, **date_fields(doc.published),
         }
 
 

@@ -9,9 +9,10 @@ from .bm25 import BM25
 from .config import Settings
 from .embeddings import Encoder
 from .errors import EmptyQueryError
+from .filters import Catalog, Scope, resolve
 from .korean import bm25_terms
 from .store import Store, StoredChunk
-from .types import Hit
+from .types import Filters, Hit
 
 
 def rrf(rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = 60) -> dict[str, float]:
@@ -55,6 +56,8 @@ class SparseIndex:
         self.chunks: list[StoredChunk] = []
         self.by_id: dict[str, StoredChunk] = {}
         self.bm25 = BM25([])
+        self.catalog = Catalog([])
+        self._scopes: dict[Filters, Scope] = {}
         self._lock = threading.Lock()
 
     def sync(self) -> None:
@@ -68,14 +71,28 @@ class SparseIndex:
             self.bm25 = BM25([c.metadata.get("terms", "").split() for c in chunks], k1=self.k1, b=self.b)
             for c in chunks:  # the BM25 matrix has them now; kept, they were most of the table's memory
                 c.metadata.pop("terms", None)
+            self.catalog = Catalog([c.metadata for c in chunks])
+            self._scopes = {}
             self.chunks = chunks
             self.by_id = {c.chunk_id: c for c in chunks}
             self.revision = rev
 
-    def top(self, tokens: list[str], n: int) -> list[tuple[StoredChunk, float]]:
+    def scope(self, filters: Filters) -> Scope:
+        """`filters` resolved against the current table (FilterError / NoMatchError as `bot.filters.resolve`)."""
         self.sync()
-        chunks, bm25 = self.chunks, self.bm25
-        return [(chunks[i], s) for i, s in bm25.top(tokens, n)]
+        scopes = self._scopes
+        scope = scopes.get(filters)
+        if scope is None:
+            if len(scopes) > 64:
+                scopes.clear()
+            scope = scopes[filters] = resolve(filters, self.catalog)
+        return scope
+
+    def top(self, tokens: list[str], n: int, scope: Scope | None = None) -> list[tuple[StoredChunk, float]]:
+        self.sync()
+        chunks, bm25, catalog = self.chunks, self.bm25, self.catalog
+        mask = scope.mask(catalog) if scope is not None else None
+        return [(chunks[i], s) for i, s in bm25.top(tokens, n, mask)]
 
 
 class HybridRetriever:
@@ -92,13 +109,22 @@ class HybridRetriever:
             raise EmptyQueryError()
         return " ".join(str(query).split())[: self.settings.max_query_chars]
 
-    def dense(self, query: str, n: int) -> list[tuple[StoredChunk, float]]:
+    def scope(self, filters: Filters | None) -> Scope | None:
+        """The filter resolved against the index, or None for no filter. Raises FilterError (an unknown publisher
+        or document: the message lists the valid ones) or NoMatchError (nothing passes it)."""
+        if filters is None or filters.empty:
+            return None
+        return self.sparse_index.scope(filters)
+
+    def dense(self, query: str, n: int, scope: Scope | None = None) -> list[tuple[StoredChunk, float]]:
         vec = self.encoder.encode_query(query)
         # Chroma returns ids and distances only; text and metadata come from the in-memory table that the
         # BM25 side keeps in sync anyway (5 ms -> 1 ms per query).
         self.sparse_index.sync()
         table = self.sparse_index.by_id
-        hits = self.store.query(vec, n, with_data=False)
+        if scope is not None:
+            n = min(n, scope.count)
+        hits = self.store.query(vec, n, with_data=False, where=scope.where() if scope is not None else None)
         missing = [c.chunk_id for c in hits if c.chunk_id not in table]
         fetched = self.store.get(missing) if missing else {}
         out = []
@@ -108,8 +134,8 @@ class HybridRetriever:
                 out.append((full, 1.0 - c.distance))
         return out
 
-    def sparse(self, query: str, n: int) -> list[tuple[StoredChunk, float]]:
-        return self.sparse_index.top(bm25_terms(query), n)
+    def sparse(self, query: str, n: int, scope: Scope | None = None) -> list[tuple[StoredChunk, float]]:
+        return self.sparse_index.top(bm25_terms(query), n, scope)
 
     def fuse(self, dense: list[tuple[str, float]], sparse: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """Chunk ids best first, from the dense and sparse candidate lists, as the settings say."""
@@ -125,12 +151,14 @@ class HybridRetriever:
             fused = score_fusion([dense, sparse], weights)
         return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
-        """Top-k chunks for `query`. mode: hybrid | dense | sparse."""
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", filters: Filters | None = None) -> list[Hit]:
+        """Top-k chunks for `query`. mode: hybrid | dense | sparse. `filters` restricts both sides before their
+        top candidates are taken (see bot/filters.py)."""
         query = self.clean_query(query)
+        scope = self.scope(filters)
         n = max(self.settings.candidates, k)
-        dense = self.dense(query, n) if mode in ("hybrid", "dense") else []
-        sparse = self.sparse(query, n) if mode in ("hybrid", "sparse") else []
+        dense = self.dense(query, n, scope) if mode in ("hybrid", "dense") else []
+        sparse = self.sparse(query, n, scope) if mode in ("hybrid", "sparse") else []
         by_id = {c.chunk_id: c for c, _ in dense + sparse}
         ranked = self.fuse([(c.chunk_id, sc) for c, sc in dense], [(c.chunk_id, sc) for c, sc in sparse])
         cosine = {c.chunk_id: sc for c, sc in dense}

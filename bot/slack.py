@@ -18,7 +18,8 @@ from . import render
 from .api import KnowledgeBase
 from .config import Settings
 from .errors import ConfigError, KbotError, user_message
-from .types import Answer
+from .filters import describe
+from .types import Answer, Filters
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+>")
@@ -170,7 +171,8 @@ class SlackBot:
             ack(RATE_LIMITED)
             return
         ack()
-        self.pool.submit(self._answer_command, question, command.get("user_id"), respond)
+        self.pool.submit(self._answer_command, question, command.get("user_id"), respond,
+                         self.settings.slack_scope(command.get("channel_id")))
 
     def _stored(self, ack, action: dict, respond) -> tuple[str, Answer] | None:
         """Acknowledge a button click and find the answer it belongs to (kept for the last 5,000 answers)."""
@@ -194,12 +196,13 @@ class SlackBot:
         if (stored := self._stored(ack, action, respond)) is None:
             return
         question, answer = stored
-        respond(text=render.slack_text(answer, question), response_type="in_channel", replace_original=False,
-                blocks=render.slack_blocks(answer, action["value"], question=question))
+        text, blocks = scoped(answer, action["value"], question=question)
+        respond(text=text, response_type="in_channel", replace_original=False, blocks=blocks)
 
     # -- work (on the pool)
-    def _ask(self, question: str, history: list[tuple[str, str]]) -> tuple[str, Answer]:
-        answer = self.kb.ask(question, history=history or None)
+    def _ask(self, question: str, history: list[tuple[str, str]], scope: Filters | None = None
+             ) -> tuple[str, Answer]:
+        answer = self.kb.ask(question, history=history or None, **({"filters": scope} if scope else {}))
         key = uuid.uuid4().hex
         self.answers.add(key, (question, answer))
         return key, answer
@@ -257,9 +260,10 @@ class SlackBot:
                 return
             self.client.reactions_add(channel=channel, timestamp=ts, name="eyes")
             try:
-                key, answer = self._ask(question, self._history(thread, ts))
-                self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=render.slack_text(answer),
-                                             blocks=render.slack_blocks(answer, key), unfurl_links=False,
+                key, answer = self._ask(question, self._history(thread, ts), self.settings.slack_scope(channel))
+                text, blocks = scoped(answer, key)
+                self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text,
+                                             blocks=blocks, unfurl_links=False,
                                              metadata={"event_type": ANSWER_EVENT,
                                                        "event_payload": {"question_ts": ts}})
             finally:
@@ -273,17 +277,37 @@ class SlackBot:
             except Exception as e2:  # Slack itself is down: nothing more to do than log
                 log.error("posting the apology failed: %s", _safe(e2))
 
-    def _answer_command(self, question: str, user: str | None, respond) -> None:
+    def _answer_command(self, question: str, user: str | None, respond, scope: Filters | None = None) -> None:
         try:
-            key, answer = self._ask(question, [])
-            respond(text=render.slack_text(answer), blocks=render.slack_blocks(answer, key, share=True),
-                    response_type="ephemeral")
+            key, answer = self._ask(question, [], scope)
+            text, blocks = scoped(answer, key, share=True)
+            respond(text=text, blocks=blocks, response_type="ephemeral")
         except Exception as e:
             log.error("slash command failed: %s", _safe(e))
             try:
                 respond(text=user_message(e), response_type="ephemeral")
             except Exception as e2:
                 log.error("responding failed: %s", _safe(e2))
+
+
+def scoped(answer: Answer, key: str, **kw) -> tuple[str, list[dict]]:
+    """The answer's fallback text and blocks, with the channel's search scope said when one applied."""
+    text, blocks = render.slack_text(answer, kw.get("question")), render.slack_blocks(answer, key, **kw)
+    if answer.filters is not None and not answer.filters.empty:
+        note = f":mag: 이 채널의 검색 범위: {render.slack_escape(describe(answer.filters))}"
+        text = f"{note}\n{text}"
+        blocks.insert(len(blocks) - 1, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+    return text, blocks
+
+
+def check_scopes(kb: KnowledgeBase) -> None:
+    """Log each channel scope that names a publisher or document the index lacks, or matches nothing (asked there,
+    the user reads the same thing in Korean)."""
+    for channel, scope in kb.settings.slack_scopes.items():
+        try:
+            kb.retriever.scope(scope)
+        except KbotError as e:
+            log.warning("KBOT_SLACK_SCOPES for %s: %s", channel, e)
 
 
 def _safe(e: BaseException) -> str:
@@ -316,6 +340,7 @@ def run(kb: KnowledgeBase) -> None:
     """Serve the bot: Socket Mode with an app token, else HTTP on KBOT_SLACK_HOST:KBOT_SLACK_PORT."""
     bot = SlackBot(kb)
     kb.warm()
+    check_scopes(kb)
     s = bot.settings
     if s.slack_app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -66,7 +66,10 @@ class Store:
         """Get or create the collection for `model_name` (and encoder `variant`); another one's is an error."""
         col = self._get()
         if col is None:
-            meta = {"embedding_model": model_name, "revision": 0}
+            from .filters import DATE_FIELDS_VERSION
+
+            # a new collection's chunks all get date_lo / date_hi at ingest: nothing to backfill
+            meta = {"embedding_model": model_name, "revision": 0, "date_fields": DATE_FIELDS_VERSION}
             if variant:
                 meta["embedding_variant"] = variant
             if dim:
@@ -75,6 +78,7 @@ class Store:
                 self.name, configuration={"hnsw": {"space": "cosine"}}, metadata=meta, embedding_function=None)
             return self._col
         self.check_model(model_name, variant)
+        self.ensure_date_fields()
         return col
 
     def check_model(self, model_name: str, variant: str | None = None) -> None:
@@ -123,6 +127,37 @@ class Store:
         meta["revision"] = int(meta.get("revision", 0)) + 1
         col.modify(metadata=meta)
         self._col = self.client.get_collection(self.name, embedding_function=None)
+
+    def needs_date_fields(self) -> bool:
+        """Whether the collection is from before date filters (its chunks may lack date_lo / date_hi)."""
+        from .filters import DATE_FIELDS_VERSION
+
+        col = self._get()
+        return col is not None and int((col.metadata or {}).get("date_fields", 0)) < DATE_FIELDS_VERSION
+
+    def ensure_date_fields(self) -> int:
+        """Give every chunk of an index from before date filters its `date_lo` / `date_hi` (from its `published`),
+        updating metadata only (nothing re-embedded); then mark the collection so later opens skip it at once.
+        Returns how many chunks were updated."""
+        from .filters import DATE_FIELDS_VERSION, date_fields
+
+        col = self._get()
+        if col is None or not self.needs_date_fields():
+            return 0
+        ids, metas = [], []
+        for c in self.iter_all():
+            fields = date_fields(c.metadata.get("published") or None)
+            if any(c.metadata.get(k) != v for k, v in fields.items()):
+                ids.append(c.chunk_id)
+                metas.append(fields)
+        for i in range(0, len(ids), PAGE):  # Chroma merges the keys into each chunk's metadata
+            col.update(ids=ids[i:i + PAGE], metadatas=metas[i:i + PAGE])
+        col = self.client.get_collection(self.name, embedding_function=None)
+        meta = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta["date_fields"] = DATE_FIELDS_VERSION
+        col.modify(metadata=meta)
+        self._col = self.client.get_collection(self.name, embedding_function=None)
+        return len(ids)
 
     def reset(self) -> None:
         """Drop the collection (used by --rebuild)."""
@@ -179,8 +214,10 @@ class Store:
         return {cid: StoredChunk(cid, page["documents"][j] or "", dict(page["metadatas"][j] or {}))
                 for j, cid in enumerate(page["ids"])}
 
-    def query(self, vector: np.ndarray, n: int, with_data: bool = True) -> list[StoredChunk]:
-        """Nearest chunks by cosine distance; `with_data=False` returns ids and distances only (much faster)."""
+    def query(self, vector: np.ndarray, n: int, with_data: bool = True, where: dict | None = None
+              ) -> list[StoredChunk]:
+        """Nearest chunks by cosine distance; `with_data=False` returns ids and distances only (much faster).
+        `where` restricts them by metadata (Chroma's filter; see bot/filters.py)."""
         col = self._get()
         if col is None:
             return []
@@ -188,7 +225,8 @@ class Store:
         if n <= 0:
             return []
         include = ["metadatas", "documents", "distances"] if with_data else ["distances"]
-        res = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, include=include)
+        res = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, include=include,
+                        **({"where": where} if where else {}))
         docs = res["documents"][0] if with_data else [""] * len(res["ids"][0])
         metas = res["metadatas"][0] if with_data else [{}] * len(res["ids"][0])
         return [StoredChunk(cid, docs[j] or "", dict(metas[j] or {}), float(res["distances"][0][j]))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,45 @@ class Hit:
     end: int
     publisher: str | None = None
     dense: float | None = None  # the question's cosine similarity to the chunk, when the dense side ranked it
+
+
+def _names(value: str | Iterable[str] | None) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    items = [value] if isinstance(value, str) else list(value)
+    return frozenset(" ".join(str(x).split()) for x in items if str(x).strip())
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search or an answer may draw on: publication dates (inclusive; ISO, partial allowed: 2023, 2023-03,
+    2023-03-21), publishers and documents (doc id, title or file name). Fields combine with AND; several values of
+    one field with OR. A bad date is a `FilterError` here; names are checked against the index when used.
+    Undated documents are left out of any date-restricted search."""
+
+    date_from: str | date | None = None
+    date_to: str | date | None = None
+    publishers: frozenset[str] = frozenset()
+    docs: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        from .filters import check_date, period
+
+        lo = check_date(self.date_from, "start (since)")
+        hi = check_date(self.date_to, "end (until)")
+        object.__setattr__(self, "date_from", lo)
+        object.__setattr__(self, "date_to", hi)
+        object.__setattr__(self, "publishers", _names(self.publishers))
+        object.__setattr__(self, "docs", _names(self.docs))
+        if lo and hi and period(lo)[0] > period(hi)[1]:
+            from .errors import FilterError
+
+            raise FilterError(f"the start date {lo} is after the end date {hi}",
+                              user_message=f"시작일({lo})이 종료일({hi})보다 늦습니다. 기간을 바로잡아 주세요.")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.date_from or self.date_to or self.publishers or self.docs)
 
 
 @dataclass(frozen=True)
@@ -118,7 +159,8 @@ class Answer:
     status: answered (cites verified chunks) | no_answer (the corpus does not hold it; `related` lists the nearest
     sources) | calculated (the cost tool; `calculation` holds the CostResult) | needs_input (a calculation lacking
     an input; `body` asks for it) | unverified (generated text that cites no shown chunk: not presented as
-    grounded) | unsupported (a generated answer none of whose claims its evidence holds: shown like no_answer).
+    grounded) | unsupported (a generated answer none of whose claims its evidence holds: shown like no_answer) |
+    no_match (no indexed document passes `filters`; `body` says so and what to do: nothing was searched).
     `disagreement` lists each source's value when the evidence's documents state different ones for the asked
     quantity (bot/disagree.py), newest first; each value's sentence is among `citations`.
     """
@@ -136,6 +178,7 @@ class Answer:
     confidence: float | None = None  # the answerability model's probability for the best sentence
     dropped_claims: list[str] = field(default_factory=list)  # generated sentences their evidence did not hold
     disagreement: list[Stated] = field(default_factory=list)  # the sources' differing values, newest first
+    filters: Filters | None = None  # the filter the answer was restricted to (status no_match: nothing passed it)
 
     @property
     def result(self):

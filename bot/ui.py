@@ -13,6 +13,7 @@ from pathlib import Path
 from . import render
 from .api import KnowledgeBase
 from .errors import KbotError, user_message
+from .filters import describe
 from .types import Answer
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,23 @@ def status_line(kb: KnowledgeBase) -> str:
     s = kb.stats()
     return (f"**답변** {kb.backend} · **임베딩** {s['embedding_model']} · **문서** {s['documents']}개 · "
             f"**청크** {s['chunks']}개")
+
+
+def filter_choices(kb: KnowledgeBase) -> tuple[list[str], list[tuple[str, str]]]:
+    """The chat tab's filter choices: the index's publishers, and its documents as (title, doc id)."""
+    if kb.store.count() == 0:
+        return [], []
+    titles = kb.titles()  # the in-memory table: no pass over the store on every page load
+    return kb.publishers(), sorted(((t or d, d) for d, t in titles.items()), key=lambda x: x[0])
+
+
+def chat_filters(since: str | None, until: str | None, publishers: list | None, docs: list | None):
+    """The chat tab's controls as Filters (None when nothing is chosen); a bad date is a FilterError."""
+    from .types import Filters
+
+    f = Filters(date_from=(since or "").strip() or None, date_to=(until or "").strip() or None,
+                publishers=publishers or (), docs=docs or ())
+    return None if f.empty else f
 
 
 def documents_table(kb: KnowledgeBase) -> list[list]:
@@ -121,7 +139,8 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
             progress(job.status.fraction if job.status else 0.0, desc=job.describe())
         return status_line(kb), documents_table(kb)
 
-    def respond(message: str, chat: list, answers: list):
+    def respond(message: str, chat: list, answers: list, since: str | None = None, until: str | None = None,
+                publishers: list | None = None, docs: list | None = None):
         message = (message or "").strip()
         if not message:
             yield chat, answers, gr.update(), gr.update(), ""
@@ -140,7 +159,8 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
             return
         answer, streamed = None, ""
         try:
-            for event in kb.stream(message, history=history):
+            filters = chat_filters(since, until, publishers, docs)
+            for event in kb.stream(message, history=history, **({"filters": filters} if filters else {})):
                 if isinstance(event, Answer):
                     answer = event
                 else:
@@ -158,11 +178,16 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
             chat[-1]["content"] = f"⚠️ {render.md_escape(user_message(e))}"
             yield chat, answers, gr.update(), gr.update(), ""
             return
-        chat[-1]["content"] = render.markdown(answer)
+        scope = f"*검색 조건: {render.md_escape(describe(filters))}*\n\n" if filters else ""
+        chat[-1]["content"] = scope + render.markdown(answer)
         answers = answers + [{"index": len(chat) - 1, "question": message, "answer": answer}]
         choices = render.source_choices(answer)
         first = choices[0][1] if choices else None
         yield chat, answers, gr.update(choices=choices, value=first), pick_source(answer, first), ""
+
+    def refresh_filters():
+        publishers, docs = filter_choices(kb)
+        return gr.update(choices=publishers), gr.update(choices=docs)
 
     def show_source(value: str | None, answers: list) -> str:
         return pick_source(answers[-1]["answer"] if answers else None, value)
@@ -225,6 +250,18 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
                         box = gr.Textbox(placeholder="질문을 입력하세요 (예: 크리에이트 요금제는 얼마야?)",
                                          show_label=False, scale=5, elem_id="kbot-question")
                         send = gr.Button("보내기", variant="primary", scale=1, elem_id="kbot-send")
+                    with gr.Accordion("검색 조건 (기간·발행처·문서)", open=False, elem_id="kbot-filters"):
+                        gr.Markdown("조건을 고르면 그 문서에서만 찾습니다. 기간을 정하면 날짜가 없는 문서는 빠집니다.")
+                        with gr.Row():
+                            since = gr.Textbox(value="", label="시작일", elem_id="kbot-since",
+                                               placeholder="예: 2023-01-01 (또는 2023-01, 2023)")
+                            until = gr.Textbox(value="", label="종료일", placeholder="예: 2024-12-31",
+                                               elem_id="kbot-until")
+                        with gr.Row():
+                            publisher = gr.Dropdown(choices=[], value=[], multiselect=True, label="발행처",
+                                                    elem_id="kbot-publisher")
+                            doc = gr.Dropdown(choices=[], value=[], multiselect=True, label="문서",
+                                              elem_id="kbot-doc")
                 with gr.Column(scale=2):
                     gr.Markdown("### 출처")
                     sources = gr.Radio(choices=[], label="인용 [n]을 눌러 원문 보기", elem_id="kbot-sources")
@@ -256,8 +293,11 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
             calc_out = gr.Markdown(elem_id="calc-result")
 
         outputs = [chatbot, answers, sources, source_view, box]
-        send.click(respond, [box, chatbot, answers], outputs, api_name="ask")
-        box.submit(respond, [box, chatbot, answers], outputs, api_visibility="private")
+        inputs = [box, chatbot, answers, since, until, publisher, doc]
+        send.click(respond, inputs, outputs, api_name="ask")
+        box.submit(respond, inputs, outputs, api_visibility="private")
+        for dropdown in (publisher, doc):  # documents uploaded since the page loaded show up when it opens
+            dropdown.focus(refresh_filters, None, [publisher, doc], api_visibility="private")
         sources.change(show_source, [sources, answers], source_view)
         chatbot.like(feedback, [answers], None)
         ingest_btn.click(upload, [files], [ingest_out, table, status])
@@ -266,7 +306,8 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
                       calc_out)
         flops_btn.click(lambda n, d: calc(lambda: cost.training_flops(number(n), number(d))), [n_params, d_tokens],
                         calc_out)
-        demo.load(first_run, None, [status, table])
+        demo.load(first_run, None, [status, table]).then(refresh_filters, None, [publisher, doc],
+                                                          api_visibility="private")
     demo.queue(default_concurrency_limit=kb.settings.ui_concurrency)
     return demo
 

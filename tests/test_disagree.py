@@ -156,6 +156,17 @@ def test_v100_price_disagreement_in_the_generative_flow(corpus_kb):
 
 
 @pytest.mark.slow
+def test_a_filtered_question_hears_no_source_outside_its_filter(corpus_kb):
+    """Restricted to 2023 on, only the 2024 article speaks: one value, nothing flagged, no 2020 citation."""
+    from bot.types import Filters
+
+    a = corpus_kb.ask(V100, filters=Filters(date_from="2023-01-01"))
+    assert a.status == "answered" and "1500만원" in a.body, a.text
+    assert not a.disagreement, a.disagreement
+    assert all((c.hit.published or "") >= "2023" for c in a.citations), [c.hit.published for c in a.citations]
+
+
+@pytest.mark.slow
 def test_corpus_questions_flags_on_the_test_half(corpus_kb):
     from bot.evals.disagreement import score, split
 

@@ -62,3 +62,34 @@ def test_unreachable_server_is_a_clear_error(make_settings):
     settings = make_settings(chroma_host="127.0.0.1", chroma_port=_free_port())
     with pytest.raises(StoreUnavailableError, match="chroma run"):
         KnowledgeBase.open(settings, encoder=FakeEncoder())
+
+
+def test_filters_give_identical_results_in_embedded_and_server_mode(chroma_server, make_settings, tmp_path):
+    from conftest import ROOT
+
+    from bot.errors import FilterError, NoMatchError
+    from bot.types import Filters
+
+    embedded = KnowledgeBase.open(make_settings(), encoder=FakeEncoder())
+    server = KnowledgeBase.open(make_settings(chroma_host="127.0.0.1", chroma_port=chroma_server,
+                                              collection="filters"), encoder=FakeEncoder())
+    for kb in (embedded, server):
+        assert kb.ingest([ROOT / "corpus"]).ok
+    filters = [Filters(date_from="2023-01-01", date_to="2024-12-31"), Filters(date_to="2021"),
+               Filters(date_from="2020-09-10", date_to="2020-09-12"), Filters(publishers="서울신문"),
+               Filters(publishers={"인공지능신문", "디지털투데이"}), Filters(docs="GPT-3가 바꿔놓은 것들"),
+               Filters(publishers="래블업(Lablup)", date_from="2024-03")]
+    allowed = [{"2023-03-21", "2024-03-25"}, {"2020-09", "2021-06-01"}, {"2020-09"}, {"2023-03-21"},
+               {"2020-09", None}, {"2021-06-01"}, {"2024-03-25"}]
+    for f, ok in zip(filters, allowed):
+        for mode in ("hybrid", "dense", "sparse"):
+            a = embedded.search("GPU 가격과 학습 비용", k=6, mode=mode, filters=f)
+            b = server.search("GPU 가격과 학습 비용", k=6, mode=mode, filters=f)
+            assert a and [(h.chunk_id, round(h.score, 5)) for h in a] == [(h.chunk_id, round(h.score, 5)) for h in b]
+            assert {h.published for h in a} <= ok, (f, mode)
+    for kb in (embedded, server):
+        with pytest.raises(NoMatchError):
+            kb.search("GPU", filters=Filters(date_from="2030"))
+        assert kb.ask("V100 가격은?", filters=Filters(publishers="서울신문", date_to="2020")).status == "no_match"
+        with pytest.raises(FilterError, match="서울신문"):
+            kb.search("GPU", filters=Filters(publishers="없는신문"))

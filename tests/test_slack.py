@@ -313,3 +313,55 @@ def test_manifest_matches_what_the_bot_serves():
     needed = {"app_mentions:read", "chat:write", "commands", "reactions:write", "channels:history", "im:history",
               "metadata.message:read"}
     assert needed <= set(m["oauth_config"]["scopes"]["bot"])
+
+
+def test_channel_scopes_apply_to_mentions_follow_ups_and_the_command(corpus_kb, fake, tmp_path):
+    from bot.types import Filters
+
+    v100 = "V100 GPU 한 개 가격은 대략 얼마라고 했어?"
+    scopes = {"CTEAM": Filters(date_from="2023-01-01"), "CNONE": Filters(publishers="서울신문", date_to="2020")}
+    s = Server(slack_kb(corpus_kb, fake, tmp_path, slack_scopes=scopes, slack_channels="CGENERAL,CTEAM,CNONE"),
+               fake)
+    try:
+        s.event(mention(v100, "1700000020.000100", channel="CGENERAL"))  # no scope: the 2020 article answers
+        post = fake.wait_for("chat.postMessage")[0]
+        assert "9,000달러" in post["text"] and "검색 범위" not in post["text"]
+        ts = "1700000021.000100"
+        fake.add_message("CTEAM", ts, {"type": "message", "user": "U1", "text": f"<@{BOT_USER}> {v100}", "ts": ts})
+        s.event(mention(v100, ts, channel="CTEAM"))
+        post = fake.wait_for("chat.postMessage", 2)[1]
+        assert post["channel"] == "CTEAM" and "9,000달러" not in post["text"]
+        assert "이 채널의 검색 범위: 기간 2023-01-01 ~ 현재" in post["text"]
+        blocks = json.loads(post["blocks"]) if isinstance(post["blocks"], str) else post["blocks"]
+        assert any("검색 범위" in e["text"] for b in blocks if b["type"] == "context" for e in b["elements"])
+        s.event({"type": "message", "channel_type": "channel", "channel": "CTEAM", "user": "U1",
+                 "text": "V100 가격을 다시 알려줘", "ts": "1700000021.000200", "thread_ts": ts})
+        follow = fake.wait_for("chat.postMessage", 3)[2]
+        assert follow["thread_ts"] == ts and "9,000달러" not in follow["text"] and "검색 범위" in follow["text"]
+        s.command(v100, channel="CTEAM")
+        reply = fake.wait_for("response_url")[0]
+        assert "9,000달러" not in reply["text"] and "검색 범위" in reply["text"]
+        s.event(mention(v100, "1700000022.000100", channel="CNONE"))
+        post = fake.wait_for("chat.postMessage", 4)[3]
+        assert "조건에 맞는 문서가 없습니다" in post["text"] and "9,000달러" not in post["text"]
+        assert "발행처 서울신문" in post["text"]
+    finally:
+        s.stop()
+
+
+def test_scopes_setting_is_parsed_once_and_checked(monkeypatch):
+    from bot.config import load_settings
+    from bot.errors import ConfigError
+    from bot.types import Filters
+
+    monkeypatch.setenv("KBOT_SLACK_SCOPES", "CTEAM:publisher=서울신문|래블업(Lablup),since=2023-01-01;*:until=2024")
+    s = load_settings(_env_file=None)
+    assert s.slack_scope("CTEAM") == Filters(publishers={"서울신문", "래블업(Lablup)"}, date_from="2023-01-01")
+    assert s.slack_scope("CELSE") == s.slack_scope("D0001") == Filters(date_to="2024")
+    monkeypatch.setenv("KBOT_SLACK_SCOPES", '{"CTEAM": {"publisher": ["서울신문"], "until": "2024-12-31"}}')
+    assert load_settings(_env_file=None).slack_scope("CTEAM") == Filters(publishers="서울신문", date_to="2024-12-31")
+    assert load_settings(_env_file=None).slack_scope("COTHER") is None
+    for bad in ("CTEAM:since=2023-13-01", "CTEAM", "CTEAM:color=red", '{"CTEAM": ', '{"CTEAM": {}}'):
+        monkeypatch.setenv("KBOT_SLACK_SCOPES", bad)
+        with pytest.raises(ConfigError, match="KBOT_SLACK_SCOPES"):
+            load_settings(_env_file=None)

@@ -147,3 +147,29 @@ def test_calculator(page):
     page.locator("#calc-gpus").click()
     out.filter(has_text="입력을 확인하세요").wait_for()
     page.screenshot(path=str(ARTIFACTS / "ui-calculator.png"), full_page=True)
+
+
+def test_chat_filters_restrict_answers_and_say_so(page):
+    page.get_by_role("tab", name="대화").click()
+    page.locator("#kbot-filters").get_by_text("검색 조건").first.click()
+    page.locator("#kbot-publisher input").first.click()  # the publishers come from the index
+    for name in ("서울신문", "인공지능신문", "래블업(Lablup)"):
+        assert page.get_by_role("option", name=name).count(), name
+    page.keyboard.press("Escape")
+    since = page.locator("#kbot-since textarea, #kbot-since input").first
+    since.fill("2023-01-01")
+    ask(page, "V100 GPU 한 개 가격은 대략 얼마라고 했어?")
+    last = page.locator("#kbot-chat .message-row").last.inner_text()
+    assert "검색 조건: 기간 2023-01-01" in last and "9,000달러" not in last
+    assert "GPT-3 유료화" not in page.locator("#kbot-sources").inner_text()  # the 2020 article is outside it
+    rows = page.locator("#kbot-chat .message-row").count()
+    for value, expect in (("2030-01-01", "조건에 맞는 문서가 없습니다"), ("2023-13-45", "2023-01-01, 2023-01")):
+        since.fill(value)
+        page.locator("#kbot-question textarea").fill("V100 GPU 한 개 가격은 대략 얼마라고 했어?")
+        page.locator("#kbot-send").click()
+        rows += 2
+        page.wait_for_function("n => document.querySelectorAll('#kbot-chat .message-row').length >= n", arg=rows)
+        page.locator("#kbot-chat .message-row").last.filter(has_text=expect).wait_for()
+        assert "9,000달러" not in page.locator("#kbot-chat .message-row").last.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "ui-filters.png"), full_page=True)
+    since.fill("")  # later tests share the page

@@ -17,7 +17,7 @@ from dataclasses import replace
 from ..config import Settings
 from ..indexing import NOTE_REF, note_definition
 from ..retrieval import HybridRetriever, hit_from
-from ..types import Answer, Citation, Hit, Stated
+from ..types import Answer, Citation, Filters, Hit, Stated
 
 Event = str | Answer  # what `answer` yields: text pieces as they are made, then the final Answer
 
@@ -83,26 +83,38 @@ class AnswerFlow:
         self.backend = backend or self.name
 
     def answer(self, question: str, history: list[tuple[str, str]] | None = None,
-               stream: bool = False) -> Iterator[Event]:
-        """Text pieces (with `stream`, as generated), then the final Answer."""
+               stream: bool = False, filters: Filters | None = None) -> Iterator[Event]:
+        """Text pieces (with `stream`, as generated), then the final Answer. `filters` restricts every search."""
         raise NotImplementedError
 
+    def find(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        """`search`, restricted to `filters` when there are any (a plain search function needs no such argument)."""
+        return self.search(query, k=k, filters=filters) if filters is not None else self.search(query, k=k)
+
     # -- the three decisions ------------------------------------------------------------------------------------
-    def route(self, question: str) -> Answer | None:
+    def route(self, question: str, filters: Filters | None = None) -> Answer | None:
         """A calculation when the question asks for one and supplies its inputs (a model it names counts when an
         article states the model's size, cited); a request for a missing input (status needs_input: flows ask it
         only when retrieval cannot answer either); else None, a look-up."""
         from ..costq import NeedsInput, find_model_size, route
 
         def resolve(name: str):
-            return find_model_size(name, self.search(f"{name} 파라미터", k=8))
+            return find_model_size(name, self.find(f"{name} 파라미터", 8, filters))
 
         routed = route(question, resolve)
         if routed is None:
             return None
         if isinstance(routed, NeedsInput):
             return Answer("needs_input", body=routed.message, backend=self.backend)
-        return self.cost_answer(routed)
+        answer = self.cost_answer(routed)
+        # a calculation on constants from documents outside the filter is not an answer from within it: look up
+        return answer if self.within(answer, filters) else None
+
+    def within(self, answer: Answer, filters: Filters | None) -> bool:
+        """Whether every source `answer` cites passes `filters`."""
+        scope = self.retriever.scope(filters) if filters is not None else None
+        return scope is None or all(scope.admits(c.hit.doc_id, c.hit.publisher, c.hit.published)
+                                    for c in answer.citations)
 
     def judge(self, question: str, hits: list[Hit]):
         """The best sentence of `hits` for `question` (an extractive `Picked` whose `answerable` says whether it
@@ -134,7 +146,7 @@ class AnswerFlow:
                       removed_citations=len(checked.removed), moved_citations=checked.repointed,
                       dropped_claims=dropped)
 
-    def compare(self, question: str, answer: Answer, hits: list[Hit]) -> Answer:
+    def compare(self, question: str, answer: Answer, hits: list[Hit], filters: Filters | None = None) -> Answer:
         """When the evidence's documents state different values for what `question` asks (bot/disagree.py), list
         each value with its source, newest first, in `answer.disagreement`; each stating sentence is cited (a
         citation the answer already has is reused). The evidence is `hits` and a search for the asked figure
@@ -145,7 +157,8 @@ class AnswerFlow:
         if query is None:
             return answer
         seen = {h.chunk_id for h in hits}
-        evidence = hits + [h for h in self.search(query, k=5) if h.chunk_id not in seen]
+        # the extra search keeps to the question's filter: a source outside it never speaks
+        evidence = hits + [h for h in self.find(query, 5, filters) if h.chunk_id not in seen]
         stated = []
         for f in find(question, evidence):
             same = next((c for c in answer.citations if c.hit.doc_id == f.hit.doc_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..types import Answer, Citation, Hit
+from ..types import Answer, Citation, Filters, Hit
 from .base import AnswerFlow, Event
 
 
@@ -13,23 +13,24 @@ class ExtractiveFlow(AnswerFlow):
     name = "extractive"
 
     def answer(self, question: str, history: list[tuple[str, str]] | None = None,
-               stream: bool = False) -> Iterator[Event]:
-        answer = self.ask(question, history)
+               stream: bool = False, filters: Filters | None = None) -> Iterator[Event]:
+        answer = self.ask(question, history, filters)
         yield answer.text
         yield answer
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None,
+            filters: Filters | None = None) -> Answer:
         from ..chain import history_messages
         from ..korean import morphemes
 
-        routed = self.route(question)
+        routed = self.route(question, filters)
         if routed is not None and routed.status != "needs_input":
             return routed
         standalone = question
         previous = [t for r, t in history_messages(history) if r == "human"]
         if previous and len(morphemes(question)) <= 3:  # a short follow-up ("빌드는?") borrows the last topic
             standalone = f"{previous[-1]} {question}"
-        hits = self.search(standalone, k=5)
+        hits = self.find(standalone, 5, filters)
         picked = self.judge(standalone, hits)
         if picked is None or not picked.answerable:
             # a calculation missing an input is asked for only now: retrieval could not answer it either
@@ -37,7 +38,7 @@ class ExtractiveFlow(AnswerFlow):
         else:
             answer = self.quote(hits[picked.hit_index], picked.start, picked.end)
             answer.related = hits
-            self.compare(standalone, answer, hits)
+            self.compare(standalone, answer, hits, filters)
         answer.standalone = standalone
         answer.confidence = picked.score if picked is not None else 0.0
         return answer

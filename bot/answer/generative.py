@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
-from ..types import Answer, Hit
+from ..types import Answer, Filters, Hit
 from .base import AnswerFlow, Event
 from .extractive import ExtractiveFlow
 
@@ -30,23 +30,23 @@ class GenerativeFlow(AnswerFlow):
                                                    search=self.search)
 
     def answer(self, question: str, history: list[tuple[str, str]] | None = None,
-               stream: bool = False) -> Iterator[Event]:
+               stream: bool = False, filters: Filters | None = None) -> Iterator[Event]:
         from ..llm import service_failure
 
         llm = self.chat_model()
         try:
-            yield from self.generate(question, history, llm, stream)
+            yield from self.generate(question, history, llm, stream, filters)
         except Exception as e:  # the service failing is not the user's problem: answer without it
             reason = service_failure(e)
             if reason is None:
                 raise
             log.warning("%s failed (%s); answering extractively", self.backend, reason)
-            answer = self.fallback.ask(question, history)
+            answer = self.fallback.ask(question, history, filters)
             answer.notice = f"⚠ {self.backend} 응답 실패({reason}): 문서에서 뽑은 문장으로 대신 답합니다."
             yield answer.text
             yield answer
 
-    def prepare(self, question: str, history, llm) -> tuple[str, list[Hit]]:
+    def prepare(self, question: str, history, llm, filters: Filters | None = None) -> tuple[str, list[Hit]]:
         """The standalone question (a follow-up rewritten from the conversation) and its chunks."""
         from ..chain import condense_chain, history_messages
 
@@ -54,17 +54,18 @@ class GenerativeFlow(AnswerFlow):
         if history_messages(history):
             standalone = condense_chain(llm).invoke({"question": question, "history": history}) or question
             standalone = self.retriever.clean_query(standalone)
-        return standalone, self.search(standalone, k=self.settings.answer_chunks)
+        return standalone, self.find(standalone, self.settings.answer_chunks, filters)
 
     def fit(self, inputs: dict, llm) -> list[Hit]:
         """The chunks the prompt can hold (all of them, unless the model has a small context window)."""
         return inputs["hits"]
 
-    def generate(self, question: str, history, llm, stream: bool) -> Iterator[Event]:
+    def generate(self, question: str, history, llm, stream: bool, filters: Filters | None = None
+                 ) -> Iterator[Event]:
         from ..chain import answer_chain, cost_tools
 
-        standalone, hits = self.prepare(question, history, llm)
-        routed = self.route(standalone)
+        standalone, hits = self.prepare(question, history, llm, filters)
+        routed = self.route(standalone, filters)
         picked = self.judge(standalone, hits) if routed is None or routed.status == "needs_input" else None
         if (routed is None or routed.status == "needs_input") and (picked is None or not picked.answerable):
             # the same learned gate as the extractive flow: no generation for what the corpus lacks (a calculation
@@ -87,16 +88,16 @@ class GenerativeFlow(AnswerFlow):
         else:
             message = chain.invoke(inputs)
         if message is not None and message.tool_calls:
-            answer = self.tool_answer(question, message.tool_calls[0])
+            answer = self.tool_answer(question, message.tool_calls[0], filters)
         else:
             answer = self.compare(standalone, self.verify(standalone, message.text if message is not None else "",
-                                                          hits), hits)
+                                                          hits), hits, filters)
         answer.standalone = standalone
         if not stream or answer.status != "answered" or answer.dropped_claims or answer.disagreement:
             yield answer.text
         yield answer
 
-    def tool_answer(self, question: str, call: dict) -> Answer:
+    def tool_answer(self, question: str, call: dict, filters: Filters | None = None) -> Answer:
         """Run the cost tool the model chose, with Python's arithmetic; bad arguments fall back to the router."""
         from pydantic import ValidationError
 
@@ -107,10 +108,11 @@ class GenerativeFlow(AnswerFlow):
         try:
             if call["name"] not in tools:
                 raise CostInputError(f"unknown tool {call['name']!r}")
-            return self.cost_answer(tools[call["name"]].invoke(call["args"]))
+            answer = self.cost_answer(tools[call["name"]].invoke(call["args"]))
+            return answer if self.within(answer, filters) else self.no_answer([])
         except (CostInputError, ValidationError) as e:
             log.info("tool call %s rejected: %s", call.get("name"), e)
-            return self.route(question) or Answer("needs_input", body=NEEDS_NUMBERS, backend=self.backend)
+            return self.route(question, filters) or Answer("needs_input", body=NEEDS_NUMBERS, backend=self.backend)
 
 
 class OpenAIFlow(GenerativeFlow):
@@ -125,13 +127,14 @@ class LocalFlow(GenerativeFlow):
 
     name = "local"
 
-    def generate(self, question: str, history, llm, stream: bool) -> Iterator[Event]:
-        routed = self.route(question)  # a small model cannot call tools reliably
+    def generate(self, question: str, history, llm, stream: bool, filters: Filters | None = None
+                 ) -> Iterator[Event]:
+        routed = self.route(question, filters)  # a small model cannot call tools reliably
         if routed is not None and routed.status != "needs_input":
             yield routed.text
             yield routed
             return
-        yield from super().generate(question, history, llm, stream)
+        yield from super().generate(question, history, llm, stream, filters)
 
     def fit(self, inputs: dict, llm) -> list[Hit]:
         from ..chain import answer_prompt, prompt_inputs
