@@ -121,3 +121,13 @@ class ModelBuildError(KbotError):
 
 class EvalInputError(KbotError):
     """The question file is malformed; the message names the line."""
+
+
+class FetchError(LoadError):
+    """A web page could not be fetched or read. The message is the reason (English, for the CLI and the ingest
+    report); `user_message` says the same in Korean with what to do next (the UI's per-URL result)."""
+
+    user_message = "웹 페이지를 가져오지 못했습니다. 주소가 맞는지 확인해 주세요."
+
+    def __init__(self, message: str, user_message: str | None = None) -> None:
+        super().__init__(message, user_message=user_message, hint=message)
