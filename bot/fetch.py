@@ -60,7 +60,7 @@ def doc_id_for_url(url: str) -> str:
 
 
 def read_url_list(path: Path) -> list[str]:
-    """URLs from a file, one per line; blank lines and `#` comments (whole lines or after a space) are skipped."""
+    """URLs from a file, one per line (see `parse_url_list`)."""
     from .errors import KbotError
 
     try:
@@ -69,6 +69,11 @@ def read_url_list(path: Path) -> list[str]:
         raise KbotError(f"Cannot read the URL list {path}: {getattr(e, 'strerror', None) or e}",
                         user_message="주소 목록 파일을 읽지 못했습니다. 한 줄에 주소 하나씩 적은 글 파일인지 "
                                      "확인해 주세요.") from None
+    return parse_url_list(text)
+
+
+def parse_url_list(text: str) -> list[str]:
+    """One URL a line; blank lines and `#` comments (whole lines, or after a space) are skipped."""
     urls = []
     for line in text.splitlines():
         line = re.sub(r"\s#.*$", "", line).strip()

@@ -6,6 +6,7 @@ tests fast, and the answer test uses the real default model.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -293,3 +294,22 @@ def test_a_page_is_answerable_with_a_citation_linking_to_it(make_settings, real_
     assert hit.source == hit.url == site.url("/v100")
     assert f'href="{site.url("/v100")}"' in render.source_html(hit, answer.citations[0])
     assert f"<{site.url('/v100')}|" in render.slack_sources(answer)
+
+
+def test_ui_url_box_reports_each_url_in_korean_and_inertly(kb, site):
+    from bot.ui import documents_table, ingest_urls
+
+    site.page("/v100", V100)
+    hostile = "<img src=x onerror=alert(1)>"  # not a URL: echoed back as typed
+    text = f"# 오늘 읽은 기사\n{site.url('/v100')}\n\n{site.url('/missing')}\n{hostile}\nfile:///etc/passwd\n"
+    out = ingest_urls(kb, text)
+    assert out.startswith("웹 주소 4개 중 1개를 색인했습니다 (실패 3개).")
+    lines = [re.sub(r"\\(.)", r"\1", ln) for ln in out.splitlines()]  # as Markdown shows it
+    assert any(ln.startswith("- ✅ 추가: ") and "v100" in ln for ln in lines)
+    assert any("missing" in ln and "페이지를 찾을 수 없습니다(HTTP 404)" in ln for ln in lines)
+    assert any("passwd" in ln and "http:// 또는 https://로 시작하는 웹 주소만" in ln for ln in lines)
+    assert "<img" not in out and "&lt;img" in out  # a URL is data: no tag, no autolink
+    assert [row[4] for row in documents_table(kb)] == [site.url("/v100")]
+    assert ingest_urls(kb, "  \n# 주석만\n").startswith("웹 주소를 한 줄에 하나씩")
+    again = ingest_urls(kb, site.url("/v100"))
+    assert "변경 없음" in again and "1개 중 1개" in again
