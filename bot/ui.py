@@ -76,7 +76,7 @@ def ingest_urls(kb: KnowledgeBase, text: str, progress=None) -> str:
 def describe_urls(report) -> str:
     """Each URL's outcome; URLs and reasons are data (escaped, never live links here)."""
     esc = render.md_escape
-    outcome = [("✅ 추가", report.added), ("🔄 갱신", report.updated), ("변경 없음", report.unchanged)]
+    outcome = [("추가", report.added), ("갱신", report.updated), ("변경 없음", report.unchanged)]
     lines = [f"- {label}: {esc(u)}" for label, items in outcome for u in items]
     lines += [f"- ⚠️ 실패: {esc(f.path)} — {esc(f.user_reason or f.reason)}" for f in report.failed]
     done = len(report.added) + len(report.updated) + len(report.unchanged)

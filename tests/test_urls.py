@@ -111,6 +111,14 @@ def _docs(kb) -> dict[str, dict]:
     return {d["url"] or d["source"]: d for d in kb.documents()}
 
 
+def _folder(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "note.md").write_text("---\ntitle: 메모\n---\n\nGPT-3 크리에이트 요금제는 월 100달러다.\n",
+                                    encoding="utf-8")
+    return folder
+
+
 def _reasons(report) -> dict[str, str]:
     return {f.path: f.reason for f in report.failed}
 
@@ -248,10 +256,7 @@ def test_a_half_written_page_is_fetched_whole_not_answered_by_304(kb, site):
 def test_prune_removes_unlisted_pages_and_a_folder_ingest_keeps_pages(kb, site, tmp_path):
     site.page("/a", V100)
     site.page("/b", MOVED)
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "note.md").write_text("---\ntitle: 메모\n---\n\nGPT-3 크리에이트 요금제는 월 100달러다.\n",
-                                    encoding="utf-8")
+    folder = _folder(tmp_path)
     kb.ingest([folder], urls=[site.url("/a"), site.url("/b")])
     assert len(kb.documents()) == 3
     kept = kb.ingest([folder], prune=True)  # an ordinary folder ingest never touches web pages
@@ -305,7 +310,7 @@ def test_ui_url_box_reports_each_url_in_korean_and_inertly(kb, site):
     out = ingest_urls(kb, text)
     assert out.startswith("웹 주소 4개 중 1개를 색인했습니다 (실패 3개).")
     lines = [re.sub(r"\\(.)", r"\1", ln) for ln in out.splitlines()]  # as Markdown shows it
-    assert any(ln.startswith("- ✅ 추가: ") and "v100" in ln for ln in lines)
+    assert any(ln.startswith("- 추가: ") and "v100" in ln for ln in lines)
     assert any("missing" in ln and "페이지를 찾을 수 없습니다(HTTP 404)" in ln for ln in lines)
     assert any("passwd" in ln and "http:// 또는 https://로 시작하는 웹 주소만" in ln for ln in lines)
     assert "<img" not in out and "&lt;img" in out  # a URL is data: no tag, no autolink
@@ -313,3 +318,24 @@ def test_ui_url_box_reports_each_url_in_korean_and_inertly(kb, site):
     assert ingest_urls(kb, "  \n# 주석만\n").startswith("웹 주소를 한 줄에 하나씩")
     again = ingest_urls(kb, site.url("/v100"))
     assert "변경 없음" in again and "1개 중 1개" in again
+
+
+@pytest.mark.slow
+def test_cli_ingests_urls_mixed_with_paths_and_from_a_list(site, tmp_path, model_cache):
+    from test_cli import kbot
+
+    site.page("/v100", V100)
+    site.page("/euckr", EUCKR, charset="euc-kr")
+    folder = _folder(tmp_path)
+    r = kbot(["ingest", site.url("/v100"), str(folder), site.url("/missing"), "file:///etc/passwd"], tmp_path,
+             model_cache)
+    assert r.returncode == 1, r.stderr[-500:]  # two failed, the rest went in
+    assert f"added    {site.url('/v100')}" in r.stdout and f"added    {folder / 'note.md'}" in r.stdout
+    assert f"{site.url('/missing')}: HTTP 404" in r.stdout and "file:///etc/passwd: only http and https" in r.stdout
+    listing = tmp_path / "urls.txt"
+    listing.write_text(f"# 기사 목록\n{site.url('/euckr')}\n", encoding="utf-8")
+    r = kbot(["ingest", "--urls", str(listing), "--prune"], tmp_path, model_cache)
+    assert r.returncode == 0, r.stdout + r.stderr[-500:]
+    assert f"added    {site.url('/euckr')}" in r.stdout and f"removed  {site.url('/v100')}" in r.stdout
+    r = kbot(["ask", "리벨리온의 아톰은 언제 양산에 들어가?"], tmp_path, model_cache)
+    assert r.returncode == 0 and "하반기" in r.stdout and site.url("/euckr") in r.stdout
