@@ -30,6 +30,7 @@ from .store import Store
 from .types import Chunk, FileFailure, IngestReport, SourceDoc
 
 __all__ = ["Indexer", "Progress", "IngestStatus", "collect_files"]
+PAGE_BYTES = 20_000  # a web page's size for the progress estimate until it is fetched (a typical article's text)
 CHUNKER_VERSION = 4  # bump when chunking changes, so the next ingest re-chunks every document
 
 
@@ -209,7 +210,7 @@ class Indexer:
                 continue
             if url not in listed:
                 listed.add(url)
-                pages.append(_Source(url, 0, lambda validators, url=url: fetcher.load(url, *validators),
+                pages.append(_Source(url, PAGE_BYTES, lambda validators, url=url: fetcher.load(url, *validators),
                                      doc_id=doc_id_for_url(url)))
         return pages, listed
 

@@ -79,7 +79,7 @@ class Site:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -339,3 +339,32 @@ def test_cli_ingests_urls_mixed_with_paths_and_from_a_list(site, tmp_path, model
     assert f"added    {site.url('/euckr')}" in r.stdout and f"removed  {site.url('/v100')}" in r.stdout
     r = kbot(["ask", "리벨리온의 아톰은 언제 양산에 들어가?"], tmp_path, model_cache)
     assert r.returncode == 0 and "하반기" in r.stdout and site.url("/euckr") in r.stdout
+
+
+def test_only_fetched_http_pages_become_links_and_they_stay_escaped():
+    from bot import render
+    from bot.retrieval import hit_from
+    from bot.store import StoredChunk
+    from bot.types import Answer, Citation
+
+    def hit(**meta):
+        m = {"doc_id": "d", "title": "<b>제목</b> *굵게*", "start": 0, "end": 5, **meta}
+        return hit_from(StoredChunk("d:00000", "본문 문장.", m), 1.0)
+
+    evil = 'https://evil.example/a?x="><script>alert(1)</script>|<!channel>'
+    page = hit(source=evil, url="https://evil.example/a")
+    assert page.url == evil
+    html = render.source_html(page)
+    assert "<script>" not in html and "<b>" not in html
+    assert 'href="https://evil.example/a?x=&quot;&gt;&lt;script&gt;' in html
+    answer = Answer("answered", body="본문 [1]", citations=[Citation(1, page, "본문", 0, 2)])
+    slack = render.slack_sources(answer)
+    assert "<!channel>" not in slack and "<script>" not in slack
+    link = slack[slack.index("<https://"):]
+    assert link.startswith("<https://evil.example/a?x=\"%3E%3Cscript%3Ealert(1)%3C/script%3E%7C%3C!channel%3E|")
+    # a file, a document given through the API, or a non-web scheme: never a link
+    for meta in ({"source": "/docs/a.md"}, {"source": "https://x.example/y"},
+                 {"source": "javascript:alert(1)", "url": "https://x.example/"},
+                 {"source": "https://x.example/a b", "url": "https://x.example/"}):
+        h = hit(**meta)
+        assert h.url is None and "<a " not in render.source_html(h)
