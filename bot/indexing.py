@@ -300,6 +300,7 @@ class Indexer:
             e = existing.get(d.doc_id)
             if e and set(e["hash_of"].values()) == {d.content_hash} and e["n"] == len(e["hash_of"]):
                 report.unchanged.append(src.label)
+                self._refresh_validators(d, e)
                 self._skip(status, src, progress)
                 continue
             (report.updated if e else report.added).append(src.label)
@@ -379,6 +380,15 @@ class Indexer:
         if len(set(e["hash_of"].values())) != 1 or e["n"] != len(e["hash_of"]):
             return None, None
         return e.get("etag"), e.get("last_modified")
+
+    def _refresh_validators(self, doc: SourceDoc, e: dict) -> None:
+        """An unchanged page whose server now sends other validators keeps them, so the next fetch can get a 304."""
+        if not doc.url:
+            return
+        new = {"etag": doc.etag or "", "last_modified": doc.last_modified or "", "chunking": self._chunking}
+        if (e.get("etag") or "", e.get("last_modified") or "", e.get("chunking")) != tuple(new.values()):
+            ids = sorted(e["hash_of"])
+            self.store.update_metadata(ids, [new] * len(ids))
 
     def _meta(self, doc: SourceDoc, c, n_chunks: int, terms: str) -> dict:
         meta = {

@@ -238,6 +238,24 @@ def test_only_changed_pages_are_re_embedded_and_etags_get_304(kb, site):
     assert third.chunks_embedded == 0 and len(third.unchanged) == 5
 
 
+def test_new_validators_for_the_same_text_are_kept_for_the_next_fetch(kb, site):
+    state = {"etag": '"a"'}
+
+    def rotating(handler):  # the server changes its ETag though the article stays the same
+        if handler.headers.get("If-None-Match") == state["etag"]:
+            return 304, {"ETag": state["etag"]}, b""
+        return 200, {"Content-Type": "text/html; charset=utf-8", "ETag": state["etag"]}, V100.encode()
+
+    site.routes["/r"] = rotating
+    kb.ingest(urls=[site.url("/r")])
+    state["etag"] = '"b"'
+    second = kb.ingest(urls=[site.url("/r")])
+    assert second.unchanged == [site.url("/r")] and second.chunks_embedded == 0
+    third = kb.ingest(urls=[site.url("/r")])
+    assert site.seen("/r")[-1].get("If-None-Match") == '"b"' and third.unchanged == [site.url("/r")]
+    assert {c.metadata["etag"] for c in kb.store.iter_all()} == {'"b"'}
+
+
 def test_a_half_written_page_is_fetched_whole_not_answered_by_304(kb, site):
     body = "\n".join(f"{y}년 데이터센터 GPU 출하량은 전년보다 {y - 2000}% 늘었다고 조사업체가 밝혔다. 같은 해 "
                      f"서버 한 대의 평균 가격도 함께 올랐다." for y in range(2010, 2024))
