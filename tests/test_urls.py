@@ -181,12 +181,14 @@ def test_each_failure_is_listed_with_its_reason_and_the_rest_proceed(kb, site):
                       "<script>document.getElementById('root').textContent = '기사 본문'</script></body></html>")
     site.routes["/loop"] = (302, {"Location": "/loop"}, b"")
     site.routes["/error"] = (503, {"Content-Type": "text/html"}, b"busy")
+    site.routes["/to-file"] = (302, {"Location": "file:///etc/passwd"}, b"")
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{s.getsockname()[1]}/x"
     bad = {site.url("/missing"): "404", site.url("/slow"): "timed out", site.url("/huge"): "larger than 0.05 MB",
            site.url("/paper.pdf"): "not an HTML page", site.url("/app"): "no main text",
            site.url("/loop"): "redirects", site.url("/error"): "503", closed: "cannot connect",
+           site.url("/to-file"): "not http or https",
            "http://no-such-host.invalid/a": "cannot resolve", "file:///etc/passwd": "only http and https",
            "ftp://127.0.0.1/x": "only http and https"}
     t0 = time.perf_counter()
