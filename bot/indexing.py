@@ -4,6 +4,7 @@ Chroma is the only state. Every chunk carries its document's content hash and ch
 is up to date exactly when it has `n_chunks` chunks that all carry the current hash. A document is written
 by upserting its new chunks (deterministic ids) and then deleting its stale ones; a run killed at any point
 leaves documents that the next run sees as out of date and rewrites, ending identical to an uninterrupted run.
+A web page's ETag / Last-Modified ride in its chunks' metadata too, committed with the text they describe.
 """
 
 from __future__ import annotations
@@ -153,8 +154,8 @@ def sentence_spans_segmented(text: str, segment: int = 1_000_000) -> list[tuple[
 class _Source:
     """One input: a file still to read, a document already in memory, or a web page still to fetch.
 
-    A page's `load` takes the validators (ETag, Last-Modified) of the copy in the index, or None to fetch it whole,
-    and returns None when the server says the page has not changed."""
+    A page's `load` takes the validators (ETag, Last-Modified) of the copy in the index, (None, None) to fetch it
+    whole, and returns None when the server says the page has not changed."""
 
     label: str
     size: int
@@ -179,7 +180,7 @@ class Indexer:
         self.settings = settings
         self.store = store
         self.encoder = encoder
-        self.fetcher = fetcher  # makes the HTTP client for a run that has web pages (tests pass a transport)
+        self.fetcher = fetcher  # makes the HTTP client (bot/fetch.py) for a run that has web pages
 
     def ingest_paths(self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
                      progress: Progress | None = None, follow_symlinks: bool = False,
