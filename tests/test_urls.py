@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from fakes import FakeEncoder
+from test_server import chroma_server  # noqa: F401 (the `chroma run` fixture)
 
 from bot.api import KnowledgeBase
 
@@ -388,3 +389,16 @@ def test_only_fetched_http_pages_become_links_and_they_stay_escaped():
                  {"source": "https://x.example/a b", "url": "https://x.example/"}):
         h = hit(**meta)
         assert h.url is None and "<a " not in render.source_html(h)
+
+
+def test_validators_are_shared_through_a_chroma_server(chroma_server, make_settings, site, tmp_path):  # noqa: F811
+    """Another machine's kbot (its own data dir) re-ingests with the first one's ETag: no local state file."""
+    site.routes["/etag"] = lambda h: ((304, {"ETag": '"v1"'}, b"") if h.headers.get("If-None-Match") == '"v1"' else
+                                      (200, {"Content-Type": "text/html", "ETag": '"v1"'}, V100.encode()))
+    common = dict(chroma_host="127.0.0.1", chroma_port=chroma_server, collection="team-kb")
+    first = KnowledgeBase.open(make_settings(**common), encoder=FakeEncoder())
+    assert first.ingest(urls=[site.url("/etag")]).added == [site.url("/etag")]
+    other = KnowledgeBase.open(make_settings(data_dir=tmp_path / "elsewhere", **common), encoder=FakeEncoder())
+    report = other.ingest(urls=[site.url("/etag")])
+    assert report.unchanged == [site.url("/etag")] and report.chunks_embedded == 0
+    assert site.seen("/etag")[-1].get("If-None-Match") == '"v1"'
