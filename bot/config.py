@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed per web page.")
     fetch_user_agent: str = Field("kbot/1.0 (knowledge-base ingest)",
                                   description="User-Agent header sent with every web request.")
+    fetch_proxy: str | None = Field(None, description="HTTP(S) proxy for web pages, e.g. http://proxy:3128 "
+                                                     "(proxy environment variables are not read).")
     fetch_private_hosts: bool = Field(True, description="Allow URLs whose host is a loopback, private or link-local "
                                                         "address; set false on a shared server.")
 

@@ -153,7 +153,8 @@ class Fetcher:
                 follow_redirects=True, max_redirects=s.fetch_max_redirects, transport=self.transport,
                 headers={"User-Agent": s.fetch_user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
                          "Accept-Language": "ko,en;q=0.5"},
-                event_hooks=hooks, trust_env=False)
+                event_hooks=hooks, proxy=s.fetch_proxy,
+                trust_env=False)  # never send ~/.netrc credentials to whatever host a user lists
         return self._client
 
     def fetch(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Page:
