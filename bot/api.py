@@ -52,16 +52,27 @@ class KnowledgeBase:
                 pass  # that ingest's own open adds them
         return kb
 
-    def ingest(self, paths: Iterable[str | Path] | str | Path, *, prune: bool = False, rebuild: bool = False,
-               progress: Progress | None = None, follow_symlinks: bool = False) -> IngestReport:
-        """Index files and folders (.md, .txt, .html, .pdf). Unchanged files are skipped.
+    def ingest(self, paths: Iterable[str | Path] | str | Path = (), *, urls: Iterable[str] | None = None,
+               prune: bool = False, rebuild: bool = False, progress: Progress | None = None,
+               follow_symlinks: bool = False) -> IngestReport:
+        """Index files and folders (.md, .txt, .html, .pdf) and web pages. Unchanged documents are skipped.
 
-        `progress` gets an `IngestStatus` after every committed batch. Symbolic links leading out of a folder are
-        skipped (listed in `report.skipped`) unless `follow_symlinks`."""
+        A string in `paths` that starts with a scheme (https://...) is a URL, as is each of `urls`; only http and
+        https are fetched. Pages are re-fetched conditionally (ETag / Last-Modified) and re-embedded only when their
+        text changed. `prune` removes documents whose files are gone and, when URLs are given, the pages they do not
+        list. `progress` gets an `IngestStatus` after every committed batch. Symbolic links leading out of a folder
+        are skipped (listed in `report.skipped`) unless `follow_symlinks`."""
+        from .fetch import is_url
+
         if isinstance(paths, (str, Path)):
             paths = [paths]
+        paths = list(paths)
+        listed = [p for p in paths if is_url(p)]
+        if listed or urls is not None:
+            urls = [*listed, *(urls or [])]
+            paths = [p for p in paths if not is_url(p)]
         return self.indexer.ingest_paths(paths, prune=prune, rebuild=rebuild, progress=progress,
-                                         follow_symlinks=follow_symlinks)
+                                         follow_symlinks=follow_symlinks, urls=urls)
 
     def ingest_documents(self, docs: list[SourceDoc], *, rebuild: bool = False,
                          progress: Progress | None = None) -> IngestReport:
@@ -207,7 +218,7 @@ class KnowledgeBase:
             d = docs.setdefault(m.get("doc_id", ""), {
                 "doc_id": m.get("doc_id", ""), "title": m.get("title", ""), "source": m.get("source", ""),
                 "published": m.get("published") or None, "publisher": m.get("publisher") or None,
-                "author": m.get("author") or None, "chunks": 0})
+                "author": m.get("author") or None, "url": m.get("url") or None, "chunks": 0})
             d["chunks"] += 1
         return sorted(docs.values(), key=lambda d: d["source"])
 

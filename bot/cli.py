@@ -56,15 +56,15 @@ def _kb():
     return KnowledgeBase.open(load_settings())
 
 
-def _progress_ingest(kb, paths, prune: bool, rebuild: bool, follow_symlinks: bool = False):
+def _progress_ingest(kb, paths, prune: bool, rebuild: bool, follow_symlinks: bool = False, urls=None):
     """Ingest with progress on stderr: the rich bar on a terminal, else a plain line every few seconds."""
     from rich.progress import BarColumn, Progress, TextColumn
 
     from .progress import PlainProgress
 
+    options = dict(urls=urls, prune=prune, rebuild=rebuild, follow_symlinks=follow_symlinks)
     if not err.is_terminal:  # logs, CI and pipes: files done/total, chunks, chunks/s, ETA
-        plain = PlainProgress(kb.settings.progress_seconds)
-        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=plain, follow_symlinks=follow_symlinks)
+        return kb.ingest(paths, progress=PlainProgress(kb.settings.progress_seconds), **options)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   console=err, transient=True) as bar:
         task = bar.add_task("reading files", total=None)
@@ -72,7 +72,7 @@ def _progress_ingest(kb, paths, prune: bool, rebuild: bool, follow_symlinks: boo
         def progress(status) -> None:
             bar.update(task, completed=status.fraction * 1000, total=1000, description=status.line())
 
-        return kb.ingest(paths, prune=prune, rebuild=rebuild, progress=progress, follow_symlinks=follow_symlinks)
+        return kb.ingest(paths, progress=progress, **options)
 
 
 def print_report(report) -> None:
@@ -92,14 +92,25 @@ def print_report(report) -> None:
 
 @app.command()
 @friendly
-def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.md .txt .html .pdf).")],
-           prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone.")] = False,
+def ingest(paths: Annotated[list[str] | None, typer.Argument(
+               help="Files or folders (.md .txt .html .pdf) and web page URLs (http/https).", show_default=False)]
+           = None,
+           urls: Annotated[Path | None, typer.Option(
+               "--urls", help="A file of web page URLs, one per line (# starts a comment).", exists=True,
+               dir_okay=False, show_default=False)] = None,
+           prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone and, when URLs are given, "
+                                                    "web pages no longer listed.")] = False,
            rebuild: Annotated[bool, typer.Option(help="Drop the index and start over.")] = False,
            follow_symlinks: Annotated[bool, typer.Option(
                help="Also follow symbolic links that lead out of a folder (skipped and reported by default).")]
            = False) -> None:
-    """Index documents. Unchanged files are skipped; changed ones are re-embedded."""
-    report = _progress_ingest(_kb(), paths, prune, rebuild, follow_symlinks)
+    """Index documents and web pages. Unchanged ones are skipped; changed ones are re-embedded."""
+    from .fetch import read_url_list
+
+    if not paths and urls is None:
+        raise typer.BadParameter("give files, folders or URLs, or --urls FILE")
+    listed = read_url_list(urls) if urls is not None else None
+    report = _progress_ingest(_kb(), paths or [], prune, rebuild, follow_symlinks, listed)
     print_report(report)
     if not report.ok:
         raise typer.Exit(1)

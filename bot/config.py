@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     progress_seconds: float = Field(5.0, gt=0, description="Seconds between plain progress lines when the output "
                                                           "is not a terminal (logs, CI, pipes).")
 
+    fetch_timeout: float = Field(10.0, gt=0, description="Seconds a web page may take to connect or to send its "
+                                                         "next bytes (`kbot ingest URL`).")
+    fetch_deadline: float = Field(30.0, gt=0, description="Seconds one web page may take in all.")
+    fetch_max_mb: float = Field(5.0, gt=0, description="Web pages larger than this many MB are refused (the "
+                                                       "download stops there).")
+    fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed per web page.")
+    fetch_user_agent: str = Field("kbot/1.0 (knowledge-base ingest)",
+                                  description="User-Agent header sent with every web request.")
+    fetch_proxy: str | None = Field(None, description="HTTP(S) proxy for web pages, e.g. http://proxy:3128 "
+                                                     "(proxy environment variables are not read).")
+    fetch_private_hosts: bool = Field(True, description="Allow URLs whose host is a loopback, private or link-local "
+                                                        "address; set false on a shared server.")
+
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded PersistentClient.")
     chroma_port: int = Field(8000, ge=1, le=65535)
     collection: str = Field("kbot", min_length=3, max_length=512, pattern=r"^[a-zA-Z0-9._-]+$")

@@ -134,3 +134,13 @@ class NoMatchError(KbotError):
     """No indexed document passes the filter: said instead of silently searching everything."""
 
     user_message = "조건에 맞는 문서가 없습니다. 기간을 넓히거나 발행처·문서 조건을 빼고 다시 시도해 주세요."
+
+
+class FetchError(LoadError):
+    """A web page could not be fetched or read. The message is the reason (English, for the CLI and the ingest
+    report); `user_message` says the same in Korean with what to do next (the UI's per-URL result)."""
+
+    user_message = "웹 페이지를 가져오지 못했습니다. 주소가 맞는지 확인해 주세요."
+
+    def __init__(self, message: str, user_message: str | None = None) -> None:
+        super().__init__(message, user_message=user_message, hint=message)

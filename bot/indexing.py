@@ -4,6 +4,7 @@ Chroma is the only state. Every chunk carries its document's content hash and ch
 is up to date exactly when it has `n_chunks` chunks that all carry the current hash. A document is written
 by upserting its new chunks (deterministic ids) and then deleting its stale ones; a run killed at any point
 leaves documents that the next run sees as out of date and rewrites, ending identical to an uninterrupted run.
+A web page's ETag / Last-Modified ride in its chunks' metadata too, committed with the text they describe.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 from .chunking import chunk_spans
 from .config import Settings
 from .embeddings import Encoder
-from .errors import IndexBusyError, LoadError
+from .errors import FetchError, IndexBusyError, LoadError
+from .fetch import Fetcher, doc_id_for_url, normalize_url
 from .filters import date_fields
 from .korean import bm25_terms_batch, sentence_spans_batch
 from .loaders import SUPPORTED, load_file
@@ -30,6 +32,7 @@ from .store import Store
 from .types import Chunk, FileFailure, IngestReport, SourceDoc
 
 __all__ = ["Indexer", "Progress", "IngestStatus", "collect_files"]
+PAGE_BYTES = 20_000  # a web page's size for the progress estimate until it is fetched (a typical article's text)
 CHUNKER_VERSION = 4  # bump when chunking changes, so the next ingest re-chunks every document
 
 
@@ -150,11 +153,15 @@ def sentence_spans_segmented(text: str, segment: int = 1_000_000) -> list[tuple[
 
 @dataclass
 class _Source:
-    """One input: a file still to read, or a document already in memory."""
+    """One input: a file still to read, a document already in memory, or a web page still to fetch.
+
+    A page's `load` takes the validators (ETag, Last-Modified) of the copy in the index, (None, None) to fetch it
+    whole, and returns None when the server says the page has not changed."""
 
     label: str
     size: int
-    load: Callable[[], SourceDoc]
+    load: Callable[..., SourceDoc | None]
+    doc_id: str | None = None  # set for web pages: known before fetching, to look up the indexed copy
 
 
 class _Footnotes:
@@ -169,18 +176,45 @@ class _Footnotes:
 
 
 class Indexer:
-    def __init__(self, settings: Settings, store: Store, encoder: Encoder) -> None:
+    def __init__(self, settings: Settings, store: Store, encoder: Encoder,
+                 fetcher: Callable[[Settings], Fetcher] = Fetcher) -> None:
         self.settings = settings
         self.store = store
         self.encoder = encoder
+        self.fetcher = fetcher  # makes the HTTP client (bot/fetch.py) for a run that has web pages
 
     def ingest_paths(self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
-                     progress: Progress | None = None, follow_symlinks: bool = False) -> IngestReport:
+                     progress: Progress | None = None, follow_symlinks: bool = False,
+                     urls: Iterable[str] | None = None) -> IngestReport:
+        """Index files and folders, and the web pages `urls`. With `prune`, documents whose files are gone are
+        removed, and, when `urls` is given (even empty), the web pages it does not list."""
         files, failures, skipped = collect_files(paths, follow_symlinks)
         sources = [_Source(str(f), _size(f), lambda f=f: self._load(f)) for f in files]
-        report = self._run(sources, failures, prune, rebuild, progress)
+        if urls is None:
+            report = self._run(sources, failures, prune, rebuild, progress)
+        else:
+            with self.fetcher(self.settings) as fetcher:
+                pages, listed = self._pages(urls, fetcher, failures)
+                report = self._run(sources + pages, failures, prune, rebuild, progress, listed)
         report.skipped += skipped
         return report
+
+    @staticmethod
+    def _pages(urls: Iterable[str], fetcher: Fetcher, failures: list[FileFailure]
+               ) -> tuple[list[_Source], set[str]]:
+        """A source per valid URL (each once), the set of listed URLs, and a failure per invalid one."""
+        pages, listed = [], set()
+        for raw in urls:
+            try:
+                url = normalize_url(raw)
+            except FetchError as e:
+                failures.append(FileFailure(raw.strip(), str(e), e.user_message))
+                continue
+            if url not in listed:
+                listed.add(url)
+                pages.append(_Source(url, PAGE_BYTES, lambda validators, url=url: fetcher.load(url, *validators),
+                                     doc_id=doc_id_for_url(url)))
+        return pages, listed
 
     def ingest_documents(self, docs: list[SourceDoc], failures: list[FileFailure] | None = None,
                          prune: bool = False, rebuild: bool = False,
@@ -197,9 +231,9 @@ class Indexer:
                                 f"(KBOT_MAX_FILE_MB): split it, or raise or unset the limit")
         return load_file(path)
 
-    def _run(self, sources, failures, prune, rebuild, progress) -> IngestReport:
+    def _run(self, sources, failures, prune, rebuild, progress, listed: set[str] | None = None) -> IngestReport:
         with self._writer_lock():
-            return self._ingest(sources, failures, prune, rebuild, progress)
+            return self._ingest(sources, failures, prune, rebuild, progress, listed)
 
     @contextmanager
     def _writer_lock(self):
@@ -223,18 +257,22 @@ class Indexer:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _ingest(self, sources: list[_Source], failures: list[FileFailure] | None, prune: bool, rebuild: bool,
-                progress: Progress | None) -> IngestReport:
+                progress: Progress | None, listed: set[str] | None = None) -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport(failed=list(failures or []))
         if rebuild:
             self.store.reset()
         self.store.open_for(self.encoder.name, variant=getattr(self.encoder, "variant", None))
-        existing: dict[str, dict] = defaultdict(lambda: {"hash_of": {}, "n": None, "path": ""})
+        existing: dict[str, dict] = defaultdict(lambda: {"hash_of": {}, "n": None, "path": "", "url": ""})
         for c in self.store.iter_all():
-            e = existing[c.metadata.get("doc_id", "")]
-            e["hash_of"][c.chunk_id] = c.metadata.get("content_hash")
-            e["n"] = c.metadata.get("n_chunks")
-            e["path"] = c.metadata.get("path", "")
+            m = c.metadata
+            e = existing[m.get("doc_id", "")]
+            e["hash_of"][c.chunk_id] = m.get("content_hash")
+            e["n"] = m.get("n_chunks")
+            e["path"] = m.get("path", "")
+            if m.get("url"):
+                e.update(url=m["url"], etag=m.get("etag") or None, last_modified=m.get("last_modified") or None,
+                         chunking=m.get("chunking"))
 
         status = IngestStatus(files_total=len(sources), bytes_total=sum(s.size for s in sources))
         writer = _BatchWriter(self, existing, report, status, progress)
@@ -245,9 +283,15 @@ class Indexer:
             progress(status)
         for src in sources:
             try:
-                d = src.load()
+                d = src.load(self._validators(existing.get(src.doc_id))) if src.doc_id else src.load()
             except LoadError as e:
-                report.failed.append(FileFailure(src.label, str(e)))
+                report.failed.append(FileFailure(src.label, str(e), e.user_message if isinstance(e, FetchError)
+                                                 else None))
+                self._skip(status, src, progress)
+                continue
+            if d is None:  # 304 Not Modified: the indexed copy is current
+                seen.add(src.doc_id)
+                report.unchanged.append(src.label)
                 self._skip(status, src, progress)
                 continue
             if d.doc_id in seen:
@@ -257,10 +301,11 @@ class Indexer:
             d = replace(d, content_hash=self._index_hash(d))
             e = existing.get(d.doc_id)
             if e and set(e["hash_of"].values()) == {d.content_hash} and e["n"] == len(e["hash_of"]):
-                report.unchanged.append(d.source)
+                report.unchanged.append(src.label)
+                self._refresh_validators(d, e)
                 self._skip(status, src, progress)
                 continue
-            (report.updated if e else report.added).append(d.source)
+            (report.updated if e else report.added).append(src.label)
             pending.append((d, src))
             pending_chars += len(d.text)
             if len(pending) >= 64 or pending_chars >= 1_000_000:
@@ -272,9 +317,15 @@ class Indexer:
         changed = writer.changed
         if prune:
             for doc_id, e in list(existing.items()):
-                if doc_id not in seen and e["path"] and not Path(e["path"]).exists():
+                if doc_id in seen:
+                    continue
+                if e["url"]:  # a web page goes only when a run given a URL list does not list it
+                    gone = listed is not None and e["url"] not in listed
+                else:
+                    gone = bool(e["path"]) and not Path(e["path"]).exists()
+                if gone:
                     self.store.delete(list(e["hash_of"]))
-                    report.removed.append(e["path"])
+                    report.removed.append(e["url"] or e["path"])
                     changed = True
         if changed:
             self.store.bump_revision()
@@ -294,9 +345,9 @@ class Indexer:
             spans = chunk_spans(d.text, s.chunk_size, s.chunk_overlap, sents)
             if not spans:
                 for name in ("added", "updated"):
-                    if d.source in getattr(report, name):
-                        getattr(report, name).remove(d.source)
-                report.failed.append(FileFailure(d.source, "no text to index"))
+                    if src.label in getattr(report, name):
+                        getattr(report, name).remove(src.label)
+                report.failed.append(FileFailure(src.label, "no text to index"))
                 self._skip(status, src, progress)
                 continue
             writer.add(d, spans, src.size)
@@ -313,20 +364,45 @@ class Indexer:
         notes_text = notes(text) if notes is not None else footnote_context(doc.text, text)
         return context_text(self.settings, doc.title, text, notes_text)
 
+    @property
+    def _chunking(self) -> str:
+        """Everything besides the text that shapes a document's chunks."""
+        s = self.settings
+        return f"{s.chunk_size}|{s.chunk_overlap}|{s.title_in_chunks}|{CHUNKER_VERSION}"
+
     def _index_hash(self, doc: SourceDoc) -> str:
         """The document's hash plus everything that shapes its chunks: a change to either re-indexes it."""
-        s = self.settings
-        key = f"{doc.content_hash}|{s.chunk_size}|{s.chunk_overlap}|{s.title_in_chunks}|{CHUNKER_VERSION}"
-        return hashlib.sha256(key.encode()).hexdigest()
+        return hashlib.sha256(f"{doc.content_hash}|{self._chunking}".encode()).hexdigest()
 
-    @staticmethod
-    def _meta(doc: SourceDoc, c, n_chunks: int, terms: str) -> dict:
-        return {
+    def _validators(self, e: dict | None) -> tuple[str | None, str | None]:
+        """The (ETag, Last-Modified) to send for a page: only when its indexed copy is complete and chunked as now,
+        since a 304 brings no text to redo it with."""
+        if not e or not e.get("url") or e.get("chunking") != self._chunking:
+            return None, None
+        if len(set(e["hash_of"].values())) != 1 or e["n"] != len(e["hash_of"]):
+            return None, None
+        return e.get("etag"), e.get("last_modified")
+
+    def _refresh_validators(self, doc: SourceDoc, e: dict) -> None:
+        """An unchanged page whose server now sends other validators keeps them, so the next fetch can get a 304."""
+        if not doc.url:
+            return
+        new = {"etag": doc.etag or "", "last_modified": doc.last_modified or "", "chunking": self._chunking}
+        if (e.get("etag") or "", e.get("last_modified") or "", e.get("chunking")) != tuple(new.values()):
+            ids = sorted(e["hash_of"])
+            self.store.update_metadata(ids, [new] * len(ids))
+
+    def _meta(self, doc: SourceDoc, c, n_chunks: int, terms: str) -> dict:
+        meta = {
             "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "path": doc.path,
             "published": doc.published or "", "publisher": doc.publisher or "", "author": doc.author or "",
             "start": c.start, "end": c.end, "index": c.index, "n_chunks": n_chunks,
             "content_hash": doc.content_hash, "terms": terms, **date_fields(doc.published),
         }
+        if doc.url:  # a web page: its key and validators live with its chunks, committed with them
+            meta.update(url=doc.url, etag=doc.etag or "", last_modified=doc.last_modified or "",
+                        chunking=self._chunking)
+        return meta
 
 
 class _BatchWriter:

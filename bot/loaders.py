@@ -61,7 +61,9 @@ def _iso(value) -> str | None:
     return str(value)
 
 
-def _finish(path: Path, text: str, title: str | None, meta: dict) -> SourceDoc:
+def make_doc(text: str, title: str | None, meta: dict, *, doc_id: str, source: str, path: str,
+             fallback_title: str, **extra) -> SourceDoc:
+    """A `SourceDoc` with its content hash (text and metadata; `extra` such as a page's url joins the hash)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise LoadError("no text content")
@@ -69,11 +71,18 @@ def _finish(path: Path, text: str, title: str | None, meta: dict) -> SourceDoc:
     h.update(text.encode())
     for key in ("title", "published", "publisher", "author"):
         h.update(f"\x00{key}={meta.get(key) or ''}".encode())
+    if extra.get("url"):  # a page's address is shown with it: a new redirect target is a change
+        h.update(f"\x00source={source}".encode())
     return SourceDoc(
-        doc_id=doc_id_for(path), text=text, title=title or path.stem, source=str(path),
-        path=str(path.resolve()), content_hash=h.hexdigest(), published=_iso(meta.get("published")),
-        publisher=meta.get("publisher"), author=meta.get("author"),
+        doc_id=doc_id, text=text, title=title or fallback_title, source=source, path=path,
+        content_hash=h.hexdigest(), published=_iso(meta.get("published")), publisher=meta.get("publisher"),
+        author=meta.get("author"), **extra,
     )
+
+
+def _finish(path: Path, text: str, title: str | None, meta: dict) -> SourceDoc:
+    return make_doc(text, title, meta, doc_id=doc_id_for(path), source=str(path), path=str(path.resolve()),
+                    fallback_title=path.stem)
 
 
 def load_markdown(path: Path, data: bytes) -> SourceDoc:
@@ -101,20 +110,48 @@ def load_text(path: Path, data: bytes) -> SourceDoc:
     return _finish(path, text, title, {})
 
 
-def load_html(path: Path, data: bytes) -> SourceDoc:
+def extract_html(html: str, url: str | None = None, precise: bool = False) -> tuple[str, str | None, dict]:
+    """The main text, title and metadata (published, publisher, author) of an HTML page, by trafilatura.
+
+    `precise` (live web pages, framed by menus) first asks for less text with fewer menu lines, and falls back to
+    the recall-oriented extraction files get when that finds nothing."""
     import trafilatura
 
-    html = decode_bytes(data)
-    text = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=True,
-                               favor_recall=True)
+    text = None
+    for mode in ("precision", "recall") if precise else ("recall",):
+        text = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=True,
+                                   favor_precision=mode == "precision", favor_recall=mode == "recall", url=url)
+        if text and text.strip():
+            break
     if not text or not text.strip():
         raise LoadError("no main text found in the HTML page")
-    md = trafilatura.extract_metadata(html)
-    meta = {}
+    md = trafilatura.extract_metadata(html, default_url=url)
+    meta: dict = {}
     title = None
     if md is not None:
         title = md.title
-        meta = {"published": md.date, "publisher": md.sitename, "author": md.author}
+        meta = {"published": md.date, "publisher": md.sitename, "author": md.author or _meta_author(html)}
+    return text, title, meta
+
+
+_AUTHOR = re.compile(r"<meta\s[^>]*(?:name|property)\s*=\s*[\"']?(?:author|article:author|dable:author)[\"'\s][^>]*>",
+                     re.I)
+_CONTENT = re.compile(r"content\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+
+
+def _meta_author(html: str) -> str | None:
+    """<meta name="author">, which trafilatura drops when it is short (a three-syllable Korean name)."""
+    import html as html_lib
+
+    for tag in _AUTHOR.finditer(html[:200_000]):
+        if (m := _CONTENT.search(tag.group(0))) and (value := (m.group(1) or m.group(2) or "").strip()):
+            if not value.startswith(("http://", "https://")):
+                return html_lib.unescape(value)[:100]
+    return None
+
+
+def load_html(path: Path, data: bytes) -> SourceDoc:
+    text, title, meta = extract_html(decode_bytes(data))
     return _finish(path, text, title, meta)
 
 

@@ -186,10 +186,17 @@ def source_html(hit: Hit, citation: Citation | None = None) -> str:
         chunk = f"{html.escape(text[:a])}<mark>{html.escape(text[a:b])}</mark>{html.escape(text[b:])}"
     else:
         chunk = html.escape(text)
-    meta = " · ".join(html.escape(x) for x in (hit.publisher, hit.published or NO_DATE, Path(hit.source).name) if x)
+    where = [html_link(hit.url)] if hit.url else [html.escape(Path(hit.source).name)] if hit.source else []
+    meta = " · ".join([html.escape(x) for x in (hit.publisher, hit.published or NO_DATE) if x] + where)
     head = f"[{citation.number}] " if citation else ""
     return (f'<div class="kbot-source"><h4>{head}{html.escape(hit.title)}</h4><div class="meta">{meta}</div>'
             f'<div class="chunk">{chunk}</div></div>')
+
+
+def html_link(url: str) -> str:
+    """A live link to a page kbot fetched itself (`Hit.url`: http(s) only), opened in a new tab; escaped."""
+    u = html.escape(url, quote=True)
+    return f'<a href="{u}" target="_blank" rel="noopener noreferrer nofollow">{u}</a>'
 
 
 # -- Slack mrkdwn ---------------------------------------------------------------------------------------------
@@ -233,13 +240,24 @@ def slack_body(answer: Answer) -> str:
     return "\n".join(t for k in parts(answer) if (t := text[k]()) is not None)
 
 
+def slack_link(url: str, label: str) -> str:
+    """`<url|label>` for a page kbot fetched itself: the label escaped, and in the URL the characters that would
+    end the link or split off a label (`>`, `|`) percent-encoded."""
+    target = slack_escape(url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C"))
+    return f"<{target}|{slack_escape(label)}>"
+
+
+def _slack_title(hit: Hit) -> str:
+    return slack_link(hit.url, hit.title) if hit.url else slack_escape(hit.title)
+
+
 def slack_sources(answer: Answer) -> str:
     if answer.citations:
         return "*출처*\n" + "\n".join(
-            f"[{c.number}] *{slack_escape(c.hit.title)}* — {slack_escape(_meta(c.hit))}" for c in answer.citations)
+            f"[{c.number}] *{_slack_title(c.hit)}* — {slack_escape(_meta(c.hit))}" for c in answer.citations)
     if _refused(answer) and answer.related:
         return f"*{RELATED}*\n" + "\n".join(
-            f"• {slack_escape(h.title)} — {slack_escape(h.published or NO_DATE)}" for h in answer.related)
+            f"• {_slack_title(h)} — {slack_escape(h.published or NO_DATE)}" for h in answer.related)
     return ""
 
 
@@ -297,7 +315,8 @@ def rich_answer(answer: Answer) -> list:
     if answer.citations:
         out.append(Text(f"\n{SOURCES}", style="bold"))
         for c in answer.citations:
-            out.append(Text(f"[{c.number}] {c.hit.title} ({_meta(c.hit)}) — {c.hit.source}:{c.start}-{c.end}"))
+            where = c.hit.url or f"{c.hit.source}:{c.start}-{c.end}"  # a page's URL stays clickable as it is
+            out.append(Text(f"[{c.number}] {c.hit.title} ({_meta(c.hit)}) — {where}"))
     out.append(Text(f"({answer.backend})", style="dim"))
     return out
 

@@ -43,7 +43,15 @@ def hit_from(chunk: StoredChunk, score: float, dense: float | None = None) -> Hi
     return Hit(chunk_id=chunk.chunk_id, doc_id=m.get("doc_id", ""), title=m.get("title", ""),
                source=m.get("source", ""), published=m.get("published") or None, text=chunk.text,
                score=float(score), start=int(m.get("start", 0)), end=int(m.get("end", 0)),
-               publisher=m.get("publisher") or None, dense=dense)
+               publisher=m.get("publisher") or None, dense=dense, url=link_target(m))
+
+
+def link_target(meta: dict) -> str | None:
+    """The address a citation links to: only for pages kbot fetched itself (they carry `url`), only http(s)."""
+    source = meta.get("source") or ""
+    if meta.get("url") and source.startswith(("http://", "https://")) and not any(c.isspace() for c in source):
+        return source
+    return None
 
 
 class SparseIndex:

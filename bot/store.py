@@ -180,6 +180,12 @@ class Store:
             col.upsert(ids=ids[i:i + PAGE], embeddings=embeddings[i:i + PAGE], documents=texts[i:i + PAGE],
                        metadatas=metadatas[i:i + PAGE])
 
+    def update_metadata(self, ids: list[str], metadatas: list[dict]) -> None:
+        """Set some metadata keys of existing chunks (Chroma merges them; vectors and texts stay)."""
+        col = self._get()
+        for i in range(0, len(ids), PAGE):
+            col.update(ids=ids[i:i + PAGE], metadatas=metadatas[i:i + PAGE])
+
     def delete(self, ids: list[str]) -> None:
         col = self._get()
         for i in range(0, len(ids), PAGE):

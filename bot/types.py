@@ -22,6 +22,7 @@ class Hit:
     end: int
     publisher: str | None = None
     dense: float | None = None  # the question's cosine similarity to the chunk, when the dense side ranked it
+    url: str | None = None  # set only for pages kbot fetched itself: the http(s) address citations link to
 
 
 def _names(value: str | Iterable[str] | None) -> frozenset[str]:
@@ -76,6 +77,9 @@ class SourceDoc:
     published: str | None = None
     publisher: str | None = None
     author: str | None = None
+    url: str | None = None  # a fetched web page: the URL as listed (the key; `source` is the URL it ended at)
+    etag: str | None = None  # the page's validators, sent back on the next fetch (conditional request)
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,8 @@ class Chunk:
 @dataclass(frozen=True)
 class FileFailure:
     path: str
-    reason: str
+    reason: str  # English, for the CLI and logs
+    user_reason: str | None = None  # Korean, for the UI (web pages' failures)
 
 
 @dataclass

@@ -57,8 +57,8 @@ def chat_filters(since: str | None, until: str | None, publishers: list | None, 
 
 
 def documents_table(kb: KnowledgeBase) -> list[list]:
-    return [[d["title"], d["publisher"] or "", d["published"] or "", d["chunks"], Path(d["source"]).name]
-            for d in kb.documents()]
+    return [[d["title"], d["publisher"] or "", d["published"] or "", d["chunks"],
+             d["source"] if d.get("url") else Path(d["source"]).name] for d in kb.documents()]
 
 
 def describe_report(report) -> str:
@@ -69,6 +69,38 @@ def describe_report(report) -> str:
     lines += [f"- 변경 없음: {esc(Path(p).name)}" for p in report.unchanged]
     lines += [f"- ⚠️ 실패: {esc(Path(f.path).name)} — {esc(f.reason)}" for f in report.failed]
     return "\n".join(lines)
+
+
+MAX_URLS = 50  # per submission from the web UI: a shared server fetches them one after another
+
+
+def ingest_urls(kb: KnowledgeBase, text: str, progress=None) -> str:
+    """Ingest the URLs typed into the documents tab (one a line) and say, per URL, what happened (Markdown)."""
+    from .fetch import parse_url_list
+
+    urls = parse_url_list(text or "")
+    if not urls:
+        return "웹 주소를 한 줄에 하나씩 넣어 주세요. 예: https://www.example.com/news/123"
+    if len(urls) > MAX_URLS:
+        return f"⚠️ 한 번에 {MAX_URLS}개 주소까지 넣을 수 있습니다. 나누어 넣어 주세요."
+    try:
+        report = kb.ingest(urls=urls, progress=progress)
+    except KbotError as e:
+        log.warning("URL ingest failed: %s (hint: %s)", e, e.hint)
+        return f"⚠️ {render.md_escape(e.user_message)}"
+    return describe_urls(report)
+
+
+def describe_urls(report) -> str:
+    """Each URL's outcome; URLs and reasons are data (escaped, never live links here)."""
+    esc = render.md_escape
+    outcome = [("추가", report.added), ("갱신", report.updated), ("변경 없음", report.unchanged)]
+    lines = [f"- {label}: {esc(u)}" for label, items in outcome for u in items]
+    lines += [f"- ⚠️ 실패: {esc(f.path)} — {esc(f.user_reason or f.reason)}" for f in report.failed]
+    done = len(report.added) + len(report.updated) + len(report.unchanged)
+    head = f"웹 주소 {done + len(report.failed)}개 중 {done}개를 색인했습니다"
+    head += f" (실패 {len(report.failed)}개)." if report.failed else "."
+    return "\n".join([head, *lines])
 
 
 # -- first run ------------------------------------------------------------------------------------------------
@@ -222,6 +254,14 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
             return f"⚠️ {render.md_escape(e.user_message)}", gr.update(), gr.update()
         return describe_report(report), documents_table(kb), status_line(kb)
 
+    def add_urls(text: str, progress=gr.Progress()):
+        progress(0, desc="페이지를 가져오는 중…")
+        job.start()
+        while not job.wait(0.5):  # one writer at a time: the first-run indexing finishes first
+            progress(0, desc=job.describe())
+        result = ingest_urls(kb, text, progress=lambda st: progress(st.fraction, desc=st.korean()))
+        return result, documents_table(kb), status_line(kb)
+
     def calc(fn, *args) -> str:
         try:
             result = fn(*args)
@@ -267,12 +307,16 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
                     sources = gr.Radio(choices=[], label="인용 [n]을 눌러 원문 보기", elem_id="kbot-sources")
                     source_view = gr.HTML(elem_id="kbot-source-view")
         with gr.Tab("문서", id="docs"):
-            table = gr.Dataframe(headers=["제목", "발행처", "날짜", "청크", "파일"], interactive=False,
+            table = gr.Dataframe(headers=["제목", "발행처", "날짜", "청크", "파일 / 주소"], interactive=False,
                                  elem_id="kbot-docs")
             files = gr.File(label="txt / md / html / pdf 올리기", file_count="multiple", file_types=UPLOAD_TYPES,
                             elem_id="kbot-upload")
             ingest_btn = gr.Button("색인하기", elem_id="kbot-ingest")
             ingest_out = gr.Markdown(elem_id="kbot-ingest-result")
+            url_box = gr.Textbox(label="웹 페이지 주소 (한 줄에 하나)", lines=3, elem_id="kbot-urls",
+                                 placeholder="https://www.example.com/news/123")
+            url_btn = gr.Button("주소 색인하기", elem_id="kbot-ingest-urls")
+            url_out = gr.Markdown(elem_id="kbot-urls-result")
         with gr.Tab("계산기", id="calc"):
             with gr.Accordion("API 요금 (2020 GPT-3 요금제)", open=True):
                 with gr.Row():
@@ -301,6 +345,7 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
         sources.change(show_source, [sources, answers], source_view)
         chatbot.like(feedback, [answers], None)
         ingest_btn.click(upload, [files], [ingest_out, table, status])
+        url_btn.click(add_urls, [url_box], [url_out, table, status])
         plan_btn.click(lambda p, t: calc(lambda: cost.plan_monthly_cost(p, number(t))), [plan, tokens], calc_out)
         mem_btn.click(lambda n, p, g: calc(lambda: _gpus(cost, number(n), p, g)), [params, precision, gpu],
                       calc_out)

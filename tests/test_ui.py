@@ -135,6 +135,34 @@ def test_upload_then_answer_cites_it(page, tmp_path):
     assert "사내 GPU 예산 메모" in page.locator("#kbot-sources label").first.inner_text()
 
 
+def test_url_box_ingests_pages_and_their_citations_link_to_them(page):
+    from test_urls import EUCKR, Site  # a local Korean news site on 127.0.0.1
+
+    site = Site()
+    site.thread.start()
+    try:
+        url = site.url("/2023/11/atom")
+        site.page("/2023/11/atom", EUCKR, charset="euc-kr")
+        page.get_by_role("tab", name="문서").click()
+        page.locator("#kbot-urls textarea").fill(f"{url}\n{site.url('/missing')}")
+        page.locator("#kbot-ingest-urls").click()
+        result = page.locator("#kbot-urls-result")
+        result.filter(has_text="웹 주소 2개 중 1개").wait_for()
+        assert f"추가: {url}" in result.inner_text() and "페이지를 찾을 수 없습니다(HTTP 404)" in result.inner_text()
+        assert url in page.locator("#kbot-docs").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "ui-urls.png"), full_page=True)
+        page.get_by_role("tab", name="대화").click()
+        ask(page, "리벨리온의 아톰은 언제 양산에 들어가?")
+        assert "하반기" in page.locator("#kbot-chat .message-row").last.inner_text()
+        page.locator("#kbot-sources label").filter(has_text="국산 AI 반도체 양산 시작").first.click()
+        link = page.locator(f'#kbot-source-view a[href="{url}"]')
+        link.wait_for()
+        assert link.inner_text() == url and link.get_attribute("target") == "_blank"
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
+
+
 def test_calculator(page):
     page.get_by_role("tab", name="계산기").click()
     page.locator("#calc-params textarea, #calc-params input").first.fill("1750억")
