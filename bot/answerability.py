@@ -461,10 +461,6 @@ class Judge:
                         near = f"{h.title}\n{h.text[a.spans[max(0, i - 1)][0]:e]}".lower()
                         if not all(matches(n, near, set()) for n in ids):
                             continue  # evidence about GPT-3 does not answer a question about GPT-2
-                    terms = frozenset().union(*a.terms[i:j])
-                    cov = sum(w for t, w in qv.weights.items() if t in terms) / qv.total
-                    low = sent.lower()
-                    named_sent = _named_share(qv.named, low, number_values(sent))
                     wanted, found, looks = 0.0, 0.0, None
                     if qv.type is not None:
                         wanted = 1.0
@@ -473,6 +469,12 @@ class Judge:
                             found = float(bool(frozenset().union(*a.proper[i:j]) - qv.proper))
                         else:  # the digits of a name (GPT-4, V100) are not a figure
                             found = float(looks.search(_mask_names(sent)) is not None)
+                    terms = frozenset().union(*a.terms[i:j])
+                    if qv.head_is_type and found:
+                        terms |= {qv.head}  # "1500만원" answers 가격 / 값 / 비용 whichever word the sentence uses
+                    cov = sum(w for t, w in qv.weights.items() if t in terms) / qv.total
+                    low = sent.lower()
+                    named_sent = _named_share(qv.named, low, number_values(sent))
                     bigram = len(qv.bigrams & _bigrams(sent)) / len(qv.bigrams) if qv.bigrams else 0.0
                     if wanted and not found and qv.type[0] in STRICT_TYPES:
                         continue  # no count in it: it cannot say how many
