@@ -40,8 +40,10 @@ from .types import Hit
 
 QUESTION_WORDS = {"얼마", "얼마나", "몇", "무엇", "뭐", "무슨", "누구", "언제", "어디", "어느", "어떤", "어떻", "왜",
                   "어떠", "무엇인가", "누가"}
-# Light verbs and hedges carry no fact ("...라고 했어?", "대략"): they must not count as uncovered terms.
-LIGHT_WORDS = {"하", "되", "있", "없", "이", "알리", "말하", "대략", "약", "정도", "들", "대하", "관하", "나오"}
+# Light verbs and hedges carry no fact ("...라고 했어?", "대략"), nor do "이름"/"명칭" (the asked name itself, which
+# the answer states rather than says) and "각각": they must not count as uncovered terms.
+LIGHT_WORDS = {"하", "되", "있", "없", "이", "알리", "말하", "대략", "약", "정도", "들", "대하", "관하", "나오",
+               "이름", "명칭", "각각"}
 _KEEP = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "MAG", "SL", "SN", "SH", "MM"}
 
 # (question asks, evidence must show); the first matching row is the asked type. None: a name the question lacks.

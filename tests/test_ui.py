@@ -87,6 +87,16 @@ def test_answer_with_clickable_citation_and_highlighted_source(page):
     page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
 
 
+def test_feedback_is_recorded(page, ui_kb):
+    # rates the last answer on the page: the previous test's 1000개당 question (keep the two together)
+    # Gradio localises the label: the browser runs with locale ko-KR
+    page.locator("#kbot-chat button[aria-label='좋아요'], #kbot-chat button[aria-label='Like']").last.click()
+    page.get_by_text("피드백을 저장했습니다").first.wait_for()  # shown after the row is written
+    row = json.loads(ui_kb.feedback_path.read_text(encoding="utf-8").splitlines()[-1])
+    assert row["liked"] is True and row["channel"] == "ui" and "1000개당" in row["question"]
+    assert row["citations"] and row["backend"] == "extractive"
+
+
 def test_sources_that_disagree_show_in_the_chat_newest_first_with_dates(page):
     ask(page, "V100 가격은 얼마야?")
     text = page.locator("#kbot-chat .message-row").last.inner_text()
@@ -96,15 +106,6 @@ def test_sources_that_disagree_show_in_the_chat_newest_first_with_dates(page):
     labels = page.locator("#kbot-sources label").all_inner_texts()
     assert any("2024-03-25" in x for x in labels) and any("2020-09" in x for x in labels)
     page.screenshot(path=str(ARTIFACTS / "ui-disagreement.png"), full_page=True)
-
-
-def test_feedback_is_recorded(page, ui_kb):
-    # Gradio localises the label: the browser runs with locale ko-KR
-    page.locator("#kbot-chat button[aria-label='좋아요'], #kbot-chat button[aria-label='Like']").last.click()
-    page.get_by_text("피드백을 저장했습니다").first.wait_for()  # shown after the row is written
-    row = json.loads(ui_kb.feedback_path.read_text(encoding="utf-8").splitlines()[-1])
-    assert row["liked"] is True and row["channel"] == "ui" and "1000개당" in row["question"]
-    assert row["citations"] and row["backend"] == "extractive"
 
 
 def test_out_of_corpus_question_looks_different(page):
