@@ -11,6 +11,7 @@ from .embeddings import Encoder
 from .errors import EmptyQueryError
 from .korean import bm25_terms
 from .store import Store, StoredChunk
+from .tablecache import TableCache
 from .types import Hit
 
 
@@ -46,16 +47,24 @@ def hit_from(chunk: StoredChunk, score: float, dense: float | None = None) -> Hi
 
 
 class SparseIndex:
-    """BM25 over the morphemes stored with every chunk; rebuilt when the collection's revision changes."""
+    """BM25 over the morphemes stored with every chunk; rebuilt when the collection's revision changes.
 
-    def __init__(self, store: Store, k1: float = 0.9, b: float = 0.4) -> None:
+    With a `cache`, a start loads the table written after the last rebuild when the collection has not changed
+    since (see tablecache.py) instead of reading every chunk back from Chroma."""
+
+    def __init__(self, store: Store, k1: float = 0.9, b: float = 0.4, cache: TableCache | None = None) -> None:
         self.store = store
         self.k1, self.b = k1, b
+        self.cache = cache
         self.revision = None
+        self.loaded_from: str | None = None  # "cache" or "store": which one the current table came from
         self.chunks: list[StoredChunk] = []
         self.by_id: dict[str, StoredChunk] = {}
         self.bm25 = BM25([])
         self._lock = threading.Lock()
+
+    def _fingerprint(self) -> dict:
+        return self.store.fingerprint() | {"k1": self.k1, "b": self.b}
 
     def sync(self) -> None:
         rev = self.store.revision()
@@ -64,13 +73,24 @@ class SparseIndex:
         with self._lock:
             if rev == self.revision:
                 return
-            chunks = sorted(self.store.iter_all(include_documents=True), key=lambda c: c.chunk_id)
-            self.bm25 = BM25([c.metadata.get("terms", "").split() for c in chunks], k1=self.k1, b=self.b)
-            for c in chunks:  # the BM25 matrix has them now; kept, they were most of the table's memory
-                c.metadata.pop("terms", None)
+            fp = self._fingerprint()
+            loaded = self.cache.load(fp) if self.cache and fp.get("collection") else None
+            if loaded is not None:
+                rows, self.bm25 = loaded
+                chunks = [StoredChunk(cid, text, meta) for cid, text, meta in rows]
+                self.loaded_from = "cache"
+            else:
+                chunks = sorted(self.store.iter_all(include_documents=True), key=lambda c: c.chunk_id)
+                self.bm25 = BM25([c.metadata.get("terms", "").split() for c in chunks], k1=self.k1, b=self.b)
+                for c in chunks:  # the BM25 matrix has them now; kept, they were most of the table's memory
+                    c.metadata.pop("terms", None)
+                self.loaded_from = "store"
+                # saved only if nothing changed while reading: the file must hold exactly that revision
+                if self.cache and fp.get("collection") and self._fingerprint() == fp:
+                    self.cache.save(fp, [(c.chunk_id, c.text, c.metadata) for c in chunks], self.bm25)
             self.chunks = chunks
             self.by_id = {c.chunk_id: c for c in chunks}
-            self.revision = rev
+            self.revision = fp.get("revision", rev)
 
     def top(self, tokens: list[str], n: int) -> list[tuple[StoredChunk, float]]:
         self.sync()
@@ -81,11 +101,12 @@ class SparseIndex:
 class HybridRetriever:
     """Dense + sparse retrieval over one `Store`, fused as the settings say."""
 
-    def __init__(self, settings: Settings, store: Store, encoder: Encoder) -> None:
+    def __init__(self, settings: Settings, store: Store, encoder: Encoder, cache: TableCache | None = None) -> None:
         self.settings = settings
         self.store = store
         self.encoder = encoder
-        self.sparse_index = SparseIndex(store, settings.bm25_k1, settings.bm25_b)
+        cache = cache or TableCache(settings.data_dir / "bm25", store.name)
+        self.sparse_index = SparseIndex(store, settings.bm25_k1, settings.bm25_b, cache)
 
     def clean_query(self, query: str) -> str:
         if query is None or not str(query).strip():

@@ -114,6 +114,16 @@ class Store:
             self._col = col
         return int((col.metadata or {}).get("revision", 0))
 
+    def fingerprint(self) -> dict:
+        """What identifies the collection's content for caches: its id (new after --rebuild), revision, count."""
+        col = self._get()
+        if col is None:
+            return {}
+        if self.settings.server_mode:
+            col = self._col = self.client.get_collection(self.name, embedding_function=None)
+        return {"collection": str(col.id), "revision": int((col.metadata or {}).get("revision", 0)),
+                "count": col.count()}
+
     def bump_revision(self) -> None:
         col = self._get()
         if col is None:
