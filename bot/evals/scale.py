@@ -241,7 +241,7 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
                                      load_dev_facts(dev), work, log)
     if "bigfile" in parts:
         log(f"big files: peak memory of the real ingest pipeline (stand-in encoder) at {big_mb} MB")
-        results["bigfile"] = bigfiles(work, big_mb, log)
+        results["bigfile"] = bigfiles(work, big_mb, log, [d.text for d in kq_docs])
     if "serving" in parts:
         log(f"serving: ~{target} chunks in one process")
         source = _open(settings, work / "korquad-int8", int8)
@@ -294,8 +294,10 @@ def render(r: dict) -> str:
         lines += ["## One big text file", "",
                   "The real pipeline (chunking, BM25 terms, Chroma writes, batches of 256) with a stand-in encoder "
                   "(embedding 40 MB takes hours on 2 cores; the encoder holds one batch either way):", "",
-                  "| file | chunks | seconds | peak RSS MB |", "|---|---|---|---|"]
-        lines += [f"| {x['file_mb']:.0f} MB | {x['chunks']} | {x['seconds']:.0f} | {x['peak_rss_mb']:.0f} |" for x in b]
+                  "| file | chunks | seconds | chunks/s | peak RSS MB | progress updates within the file |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {x['file_mb']:.0f} MB | {x['chunks']} | {x['seconds']:.0f} | {x['chunks'] / x['seconds']:.0f} | "
+                  f"{x['peak_rss_mb']:.0f} | {x.get('progress_updates_within_file', '-')} |" for x in b]
         lines.append("")
     s = r.get("serving")
     if s:
@@ -336,11 +338,12 @@ class _HashEncoder:
         return self.encode_passages([text])[0]
 
 
-def big_text(mb: float) -> str:
+def big_text(mb: float, paragraphs: list[str] | None = None) -> str:
+    """About `mb` MB of Korean text: `paragraphs` (KorQuAD's) repeated, else a generated line; numbered copies."""
     line = "{i}번째 줄: GPU {i}장의 가격은 약 {i},000달러이고 학습에 {i}일이 걸렸다고 보고서는 밝혔다."
     out, size, i = [], 0, 0
     while size < mb * 1024 * 1024:
-        s = line.format(i=i)
+        s = f"{i}. {paragraphs[i % len(paragraphs)]}\n" if paragraphs else line.format(i=i)
         out.append(s)
         size += len(s.encode()) + 1
         i += 1
@@ -356,23 +359,27 @@ def bigfile_probe(path: str, data_dir: str) -> dict:
     kb = KnowledgeBase.open(settings, encoder=_HashEncoder())
     kiwi()
     t = time.perf_counter()
-    rep = kb.ingest([path])
+    seen: list[tuple[float, int, int]] = []  # progress within the file: (seconds, chunks done, chunks in it)
+    rep = kb.ingest([path], progress=lambda st: seen.append((time.perf_counter() - t, st.current_done,
+                                                             st.current_total)))
     peak = 0.0
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             peak = int(line.split()[1]) / 1024
     return {"file_mb": Path(path).stat().st_size / 1024 / 1024, "chunks": rep.chunks_embedded,
-            "seconds": time.perf_counter() - t, "rss_before_mb": base, "peak_rss_mb": peak}
+            "seconds": time.perf_counter() - t, "rss_before_mb": base, "peak_rss_mb": peak,
+            "progress_updates_within_file": sum(1 for _, done, total in seen if 0 < done < total),
+            "first_progress_s": next((at for at, done, _ in seen if done), None)}
 
 
-def bigfiles(work: Path, sizes: tuple[float, ...], log: Callable) -> list[dict]:
+def bigfiles(work: Path, sizes: tuple[float, ...], log: Callable, paragraphs: list[str] | None = None) -> list[dict]:
     out = []
     for mb in sizes:
-        folder = work / f"big-{mb:g}"
+        folder = work / f"big-{mb:g}{'-korquad' if paragraphs else ''}"
         folder.mkdir(parents=True, exist_ok=True)
         f = folder / "big.txt"
         if not f.exists():
-            f.write_text(big_text(mb), encoding="utf-8")
+            f.write_text(big_text(mb, paragraphs), encoding="utf-8")
         data = Path(tempfile.mkdtemp(dir=work))
         code = ("import json, sys; from bot.evals.scale import bigfile_probe; "
                 "print('PROBE' + json.dumps(bigfile_probe(sys.argv[1], sys.argv[2])))")
@@ -380,7 +387,7 @@ def bigfiles(work: Path, sizes: tuple[float, ...], log: Callable) -> list[dict]:
                              check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         r = json.loads(next(x for x in res.stdout.splitlines() if x.startswith("PROBE"))[5:])
         log(f"  {r['file_mb']:.0f} MB file: {r['chunks']} chunks in {r['seconds']:.0f}s, peak RSS "
-            f"{r['peak_rss_mb']:.0f} MB")
+            f"{r['peak_rss_mb']:.0f} MB, {r['progress_updates_within_file']} progress updates within the file")
         out.append(r)
         import shutil
 
