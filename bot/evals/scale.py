@@ -239,6 +239,8 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
         log("quality: KorQuAD and dev, fp32 vs int8 indexes")
         results["quality"] = quality(settings, {"fp32": fp32, "int8": int8}, kq_docs, kq_questions, dev_docs,
                                      load_dev_facts(dev), work, log)
+    for part in parts:  # parts are often run separately: each records the load it ran under
+        results[f"{part}_machine"] = results["machine"]
     if "bigfile" in parts:
         log(f"big files: peak memory of the real ingest pipeline (stand-in encoder) at {big_mb} MB")
         results["bigfile"] = bigfiles(work, big_mb, log, [d.text for d in kq_docs])
@@ -258,6 +260,13 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
     report = render(results)
     (out / "scale.md").write_text(report, encoding="utf-8")
     return report
+
+
+def _load(r: dict, part: str) -> list[str]:
+    m = r.get(f"{part}_machine")
+    if not m:
+        return []
+    return [f"Run with load average {', '.join(f'{x:.1f}' for x in m['load_avg_at_start'])} at its start.", ""]
 
 
 def render(r: dict) -> str:
@@ -291,7 +300,7 @@ def render(r: dict) -> str:
         lines.append("")
     b = r.get("bigfile")
     if b:
-        lines += ["## One big text file", "",
+        lines += ["## One big text file", ""] + _load(r, "bigfile") + [
                   "The real pipeline (chunking, BM25 terms, Chroma writes, batches of 256) with a stand-in encoder "
                   "(embedding 40 MB takes hours on 2 cores; the encoder holds one batch either way):", "",
                   "| file | chunks | seconds | chunks/s | peak RSS MB | progress updates within the file |",
@@ -301,7 +310,7 @@ def render(r: dict) -> str:
         lines.append("")
     s = r.get("serving")
     if s:
-        lines += [f"## One process serving {s['chunks']} chunks (int8, extractive answers)", ""]
+        lines += [f"## One process serving {s['chunks']} chunks (int8, extractive answers)", ""] + _load(r, "serving")
         runs = ([("First start after an ingest (BM25 table read back from Chroma, then saved)", s["first_start"])]
                 if "first_start" in s else []) + [("Restart (BM25 table loaded from its file)" if "first_start" in s
                                                    else "Process start", s)]
