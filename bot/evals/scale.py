@@ -286,7 +286,7 @@ def render(r: dict) -> str:
                   f"**{t['ingest_ratio']:.2f}x**.", ""]
     q = r.get("quality")
     if q:
-        lines += ["## Retrieval cost of the int8 encoder", "",
+        lines += ["## Retrieval cost of the int8 encoder", ""] + _load(r, "quality") + [
                   "| encoder | KorQuAD R@1 | KorQuAD R@5 | dev hit@5 | dense-only R@1 | dense-only R@5 | "
                   "dense-only dev hit@5 |", "|---|---|---|---|---|---|---|"]
         for name, row in q.items():
