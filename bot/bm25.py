@@ -35,6 +35,13 @@ class BM25:
         weights = idf[cols_a] * tf * (k1 + 1) / (tf + norm)
         self.matrix = sparse.csc_matrix((weights, (rows_a, cols_a)), shape=(n, max(len(self.vocab), 1)))
 
+    @classmethod
+    def restore(cls, vocab: dict[str, int], df: np.ndarray, matrix: sparse.csc_matrix) -> BM25:
+        """An index from the parts a previous one saved (see tablecache.py), without re-counting terms."""
+        self = cls.__new__(cls)
+        self.vocab, self.df, self.matrix, self.n_docs = vocab, df, matrix, matrix.shape[0]
+        return self
+
     def scores(self, query: list[str]) -> np.ndarray:
         cols = sorted({self.vocab[t] for t in query if t in self.vocab})
         if not cols or self.n_docs == 0:

@@ -12,6 +12,7 @@ from .errors import EmptyQueryError
 from .filters import Catalog, Scope, resolve
 from .korean import bm25_terms
 from .store import Store, StoredChunk
+from .tablecache import TableCache
 from .types import Filters, Hit
 
 
@@ -55,18 +56,26 @@ def link_target(meta: dict) -> str | None:
 
 
 class SparseIndex:
-    """BM25 over the morphemes stored with every chunk; rebuilt when the collection's revision changes."""
+    """BM25 over the morphemes stored with every chunk; rebuilt when the collection's revision changes.
 
-    def __init__(self, store: Store, k1: float = 0.9, b: float = 0.4) -> None:
+    With a `cache`, a start loads the table written after the last rebuild when the collection has not changed
+    since (see tablecache.py) instead of reading every chunk back from Chroma."""
+
+    def __init__(self, store: Store, k1: float = 0.9, b: float = 0.4, cache: TableCache | None = None) -> None:
         self.store = store
         self.k1, self.b = k1, b
+        self.cache = cache
         self.revision = None
+        self.loaded_from: str | None = None  # "cache" or "store": which one the current table came from
         self.chunks: list[StoredChunk] = []
         self.by_id: dict[str, StoredChunk] = {}
         self.bm25 = BM25([])
         self.catalog = Catalog([])
         self._scopes: dict[Filters, Scope] = {}
         self._lock = threading.Lock()
+
+    def _fingerprint(self) -> dict:
+        return self.store.fingerprint() | {"k1": self.k1, "b": self.b}
 
     def sync(self) -> None:
         rev = self.store.revision()
@@ -75,15 +84,26 @@ class SparseIndex:
         with self._lock:
             if rev == self.revision:
                 return
-            chunks = sorted(self.store.iter_all(include_documents=True), key=lambda c: c.chunk_id)
-            self.bm25 = BM25([c.metadata.get("terms", "").split() for c in chunks], k1=self.k1, b=self.b)
-            for c in chunks:  # the BM25 matrix has them now; kept, they were most of the table's memory
-                c.metadata.pop("terms", None)
+            fp = self._fingerprint()
+            loaded = self.cache.load(fp) if self.cache and fp.get("collection") else None
+            if loaded is not None:
+                rows, self.bm25 = loaded
+                chunks = [StoredChunk(cid, text, meta) for cid, text, meta in rows]
+                self.loaded_from = "cache"
+            else:
+                chunks = sorted(self.store.iter_all(include_documents=True), key=lambda c: c.chunk_id)
+                self.bm25 = BM25([c.metadata.get("terms", "").split() for c in chunks], k1=self.k1, b=self.b)
+                for c in chunks:  # the BM25 matrix has them now; kept, they were most of the table's memory
+                    c.metadata.pop("terms", None)
+                self.loaded_from = "store"
+                # saved only if nothing changed while reading: the file must hold exactly that revision
+                if self.cache and fp.get("collection") and self._fingerprint() == fp:
+                    self.cache.save(fp, [(c.chunk_id, c.text, c.metadata) for c in chunks], self.bm25)
             self.catalog = Catalog([c.metadata for c in chunks])
             self._scopes = {}
             self.chunks = chunks
             self.by_id = {c.chunk_id: c for c in chunks}
-            self.revision = rev
+            self.revision = fp.get("revision", rev)
 
     def scope(self, filters: Filters) -> Scope:
         """`filters` resolved against the current table (FilterError / NoMatchError as `bot.filters.resolve`)."""
@@ -106,11 +126,12 @@ class SparseIndex:
 class HybridRetriever:
     """Dense + sparse retrieval over one `Store`, fused as the settings say."""
 
-    def __init__(self, settings: Settings, store: Store, encoder: Encoder) -> None:
+    def __init__(self, settings: Settings, store: Store, encoder: Encoder, cache: TableCache | None = None) -> None:
         self.settings = settings
         self.store = store
         self.encoder = encoder
-        self.sparse_index = SparseIndex(store, settings.bm25_k1, settings.bm25_b)
+        cache = cache or TableCache(settings.data_dir / "bm25", store.name)
+        self.sparse_index = SparseIndex(store, settings.bm25_k1, settings.bm25_b, cache)
 
     def clean_query(self, query: str) -> str:
         if query is None or not str(query).strip():

@@ -118,6 +118,16 @@ class Store:
             self._col = col
         return int((col.metadata or {}).get("revision", 0))
 
+    def fingerprint(self) -> dict:
+        """What identifies the collection's content for caches: its id (new after --rebuild), revision, count."""
+        col = self._get()
+        if col is None:
+            return {}
+        if self.settings.server_mode:
+            col = self._col = self.client.get_collection(self.name, embedding_function=None)
+        return {"collection": str(col.id), "revision": int((col.metadata or {}).get("revision", 0)),
+                "count": col.count()}
+
     def bump_revision(self) -> None:
         col = self._get()
         if col is None:
@@ -155,6 +165,8 @@ class Store:
         col = self.client.get_collection(self.name, embedding_function=None)
         meta = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
         meta["date_fields"] = DATE_FIELDS_VERSION
+        if ids:  # the chunk table cached for restarts (tablecache.py) holds the old metadata: make it stale
+            meta["revision"] = int(meta.get("revision", 0)) + 1
         col.modify(metadata=meta)
         self._col = self.client.get_collection(self.name, embedding_function=None)
         return len(ids)

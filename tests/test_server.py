@@ -57,6 +57,17 @@ def test_two_clients_share_one_index(chroma_server, make_settings, tmp_path):
     assert writer.ingest([a, b]).unchanged == [str(a), str(b)]
     assert not (tmp_path / "data" / "chroma").exists()  # nothing written to the embedded store
 
+    # a restarted client loads the saved BM25 table, unless another client has changed the collection since
+    restarted = KnowledgeBase.open(settings, encoder=FakeEncoder())
+    assert "9,000달러" in restarted.search("V100 GPU 가격", k=1, mode="sparse")[0].text
+    assert restarted.retriever.sparse_index.loaded_from == "cache"
+    c = tmp_path / "c.txt"
+    c.write_text("H100 GPU는 개당 약 30,000달러이다.", encoding="utf-8")
+    writer.ingest([c])
+    later = KnowledgeBase.open(settings, encoder=FakeEncoder())
+    assert "30,000달러" in later.search("H100 GPU 가격", k=1, mode="sparse")[0].text
+    assert later.retriever.sparse_index.loaded_from == "store"
+
 
 def test_unreachable_server_is_a_clear_error(make_settings):
     settings = make_settings(chroma_host="127.0.0.1", chroma_port=_free_port())

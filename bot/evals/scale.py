@@ -171,8 +171,10 @@ def probe(questions: list[str]) -> dict:
     stages.append(("query encoder loaded", time.time() - t0, rss_mb()))
     kb.store.query(kb.encoder.encode_query("warm up"), 5, with_data=False)
     stages.append(("Chroma vector index loaded", time.time() - t0, rss_mb()))
-    kb.retriever.sparse_index.sync()
-    stages.append(("chunk table + BM25 rebuilt from Chroma", time.time() - t0, rss_mb()))
+    index = kb.retriever.sparse_index
+    index.sync()
+    how = "loaded from the saved file" if index.loaded_from == "cache" else "rebuilt from Chroma"
+    stages.append((f"chunk table + BM25 {how}", time.time() - t0, rss_mb()))
     answer = kb.ask(questions[0])
     first = time.time() - t0
     stages.append(("first answer", first, rss_mb()))
@@ -184,7 +186,7 @@ def probe(questions: list[str]) -> dict:
     stages.append(("after searches", time.time() - t0, rss_mb()))
     return {"chunks": kb.store.count(), "first_answer_s": first, "answer_status": answer.status,
             "stages": stages, "search_p50_ms": statistics.median(times), "search_p95_ms": percentile(times, 95),
-            "queries": len(times), "bm25_terms": len(kb.retriever.sparse_index.bm25.vocab)}
+            "queries": len(times), "bm25_terms": len(index.bm25.vocab), "table_from": index.loaded_from}
 
 
 def serve_probe(settings: Settings, data: Path, questions: list[str], log: Callable) -> dict:
@@ -202,6 +204,17 @@ def serve_probe(settings: Settings, data: Path, questions: list[str], log: Calla
     log(f"  first answer after {result['first_answer_s']:.1f}s; search p50 {result['search_p50_ms']:.1f} ms, "
         f"p95 {result['search_p95_ms']:.1f} ms over {result['queries']} queries at {result['chunks']} chunks")
     return result
+
+
+def serve_twice(settings: Settings, data: Path, questions: list[str], log: Callable) -> dict:
+    """The first start after an ingest (no saved BM25 table: read back from Chroma, then saved) and a restart."""
+    from ..tablecache import TableCache
+
+    TableCache(data / "bm25", settings.collection).path.unlink(missing_ok=True)
+    log("  first start after an ingest (BM25 table rebuilt from Chroma)")
+    first = serve_probe(settings, data, questions, log)
+    log("  restart (BM25 table loaded from its file)")
+    return serve_probe(settings, data, questions, log) | {"first_start": first}
 
 
 # -- the run --------------------------------------------------------------------------------------------------
@@ -226,9 +239,11 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
         log("quality: KorQuAD and dev, fp32 vs int8 indexes")
         results["quality"] = quality(settings, {"fp32": fp32, "int8": int8}, kq_docs, kq_questions, dev_docs,
                                      load_dev_facts(dev), work, log)
+    for part in parts:  # parts are often run separately: each records the load it ran under
+        results[f"{part}_machine"] = results["machine"]
     if "bigfile" in parts:
         log(f"big files: peak memory of the real ingest pipeline (stand-in encoder) at {big_mb} MB")
-        results["bigfile"] = bigfiles(work, big_mb, log)
+        results["bigfile"] = bigfiles(work, big_mb, log, [d.text for d in kq_docs])
     if "serving" in parts:
         log(f"serving: ~{target} chunks in one process")
         source = _open(settings, work / "korquad-int8", int8)
@@ -236,7 +251,7 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
             source.ingest_documents(kq_docs)
         data = build_replicated(settings, source, int8, target, work, log)
         sample = [q for q, _ in kq_questions][:: max(1, len(kq_questions) // 300)][:301]
-        results["serving"] = serve_probe(settings.model_copy(update={"embedding_variant": "int8"}), data, sample,
+        results["serving"] = serve_twice(settings.model_copy(update={"embedding_variant": "int8"}), data, sample,
                                          log)
     out.mkdir(parents=True, exist_ok=True)
     # parts may be run separately: keep the other parts' latest results
@@ -245,6 +260,13 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
     report = render(results)
     (out / "scale.md").write_text(report, encoding="utf-8")
     return report
+
+
+def _load(r: dict, part: str) -> list[str]:
+    m = r.get(f"{part}_machine")
+    if not m:
+        return []
+    return [f"Run with load average {', '.join(f'{x:.1f}' for x in m['load_avg_at_start'])} at its start.", ""]
 
 
 def render(r: dict) -> str:
@@ -264,7 +286,7 @@ def render(r: dict) -> str:
                   f"**{t['ingest_ratio']:.2f}x**.", ""]
     q = r.get("quality")
     if q:
-        lines += ["## Retrieval cost of the int8 encoder", "",
+        lines += ["## Retrieval cost of the int8 encoder", ""] + _load(r, "quality") + [
                   "| encoder | KorQuAD R@1 | KorQuAD R@5 | dev hit@5 | dense-only R@1 | dense-only R@5 | "
                   "dense-only dev hit@5 |", "|---|---|---|---|---|---|---|"]
         for name, row in q.items():
@@ -278,21 +300,29 @@ def render(r: dict) -> str:
         lines.append("")
     b = r.get("bigfile")
     if b:
-        lines += ["## One big text file", "",
+        lines += ["## One big text file", ""] + _load(r, "bigfile") + [
                   "The real pipeline (chunking, BM25 terms, Chroma writes, batches of 256) with a stand-in encoder "
                   "(embedding 40 MB takes hours on 2 cores; the encoder holds one batch either way):", "",
-                  "| file | chunks | seconds | peak RSS MB |", "|---|---|---|---|"]
-        lines += [f"| {x['file_mb']:.0f} MB | {x['chunks']} | {x['seconds']:.0f} | {x['peak_rss_mb']:.0f} |" for x in b]
+                  "| file | chunks | seconds | chunks/s | peak RSS MB | progress updates within the file |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {x['file_mb']:.0f} MB | {x['chunks']} | {x['seconds']:.0f} | {x['chunks'] / x['seconds']:.0f} | "
+                  f"{x['peak_rss_mb']:.0f} | {x.get('progress_updates_within_file', '-')} |" for x in b]
         lines.append("")
     s = r.get("serving")
     if s:
-        lines += [f"## One process serving {s['chunks']} chunks (int8, extractive answers)", "",
-                  f"- Process start to first answer: **{s['first_answer_s']:.1f} s**.",
-                  f"- Search (hybrid, k=5, query encoding included) over {s['queries']} KorQuAD questions: "
-                  f"p50 **{s['search_p50_ms']:.1f} ms**, p95 **{s['search_p95_ms']:.1f} ms**.",
-                  "- Time and resident memory by stage:", "", "| stage | s since start | RSS MB |", "|---|---|---|"]
-        lines += [f"| {name} | {at:.1f} | {mem:.0f} |" for name, at, mem in s["stages"]]
-        lines.append("")
+        lines += [f"## One process serving {s['chunks']} chunks (int8, extractive answers)", ""] + _load(r, "serving")
+        runs = ([("First start after an ingest (BM25 table read back from Chroma, then saved)", s["first_start"])]
+                if "first_start" in s else []) + [("Restart (BM25 table loaded from its file)" if "first_start" in s
+                                                   else "Process start", s)]
+        for title, x in runs:
+            lines += [f"### {title}", "",
+                      f"- Process start to first answer: **{x['first_answer_s']:.1f} s**.",
+                      f"- Search (hybrid, k=5, query encoding included) over {x['queries']} KorQuAD questions: "
+                      f"p50 **{x['search_p50_ms']:.1f} ms**, p95 **{x['search_p95_ms']:.1f} ms**.",
+                      "- Time and resident memory by stage:", "", "| stage | s since start | RSS MB |",
+                      "|---|---|---|"]
+            lines += [f"| {name} | {at:.1f} | {mem:.0f} |" for name, at, mem in x["stages"]]
+            lines.append("")
     return "\n".join(lines) + "\n"
 
 
@@ -317,11 +347,12 @@ class _HashEncoder:
         return self.encode_passages([text])[0]
 
 
-def big_text(mb: float) -> str:
+def big_text(mb: float, paragraphs: list[str] | None = None) -> str:
+    """About `mb` MB of Korean text: `paragraphs` (KorQuAD's) repeated, else a generated line; numbered copies."""
     line = "{i}번째 줄: GPU {i}장의 가격은 약 {i},000달러이고 학습에 {i}일이 걸렸다고 보고서는 밝혔다."
     out, size, i = [], 0, 0
     while size < mb * 1024 * 1024:
-        s = line.format(i=i)
+        s = f"{i}. {paragraphs[i % len(paragraphs)]}\n" if paragraphs else line.format(i=i)
         out.append(s)
         size += len(s.encode()) + 1
         i += 1
@@ -337,23 +368,27 @@ def bigfile_probe(path: str, data_dir: str) -> dict:
     kb = KnowledgeBase.open(settings, encoder=_HashEncoder())
     kiwi()
     t = time.perf_counter()
-    rep = kb.ingest([path])
+    seen: list[tuple[float, int, int]] = []  # progress within the file: (seconds, chunks done, chunks in it)
+    rep = kb.ingest([path], progress=lambda st: seen.append((time.perf_counter() - t, st.current_done,
+                                                             st.current_total)))
     peak = 0.0
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             peak = int(line.split()[1]) / 1024
     return {"file_mb": Path(path).stat().st_size / 1024 / 1024, "chunks": rep.chunks_embedded,
-            "seconds": time.perf_counter() - t, "rss_before_mb": base, "peak_rss_mb": peak}
+            "seconds": time.perf_counter() - t, "rss_before_mb": base, "peak_rss_mb": peak,
+            "progress_updates_within_file": sum(1 for _, done, total in seen if 0 < done < total),
+            "first_progress_s": next((at for at, done, _ in seen if done), None)}
 
 
-def bigfiles(work: Path, sizes: tuple[float, ...], log: Callable) -> list[dict]:
+def bigfiles(work: Path, sizes: tuple[float, ...], log: Callable, paragraphs: list[str] | None = None) -> list[dict]:
     out = []
     for mb in sizes:
-        folder = work / f"big-{mb:g}"
+        folder = work / f"big-{mb:g}{'-korquad' if paragraphs else ''}"
         folder.mkdir(parents=True, exist_ok=True)
         f = folder / "big.txt"
         if not f.exists():
-            f.write_text(big_text(mb), encoding="utf-8")
+            f.write_text(big_text(mb, paragraphs), encoding="utf-8")
         data = Path(tempfile.mkdtemp(dir=work))
         code = ("import json, sys; from bot.evals.scale import bigfile_probe; "
                 "print('PROBE' + json.dumps(bigfile_probe(sys.argv[1], sys.argv[2])))")
@@ -361,7 +396,7 @@ def bigfiles(work: Path, sizes: tuple[float, ...], log: Callable) -> list[dict]:
                              check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         r = json.loads(next(x for x in res.stdout.splitlines() if x.startswith("PROBE"))[5:])
         log(f"  {r['file_mb']:.0f} MB file: {r['chunks']} chunks in {r['seconds']:.0f}s, peak RSS "
-            f"{r['peak_rss_mb']:.0f} MB")
+            f"{r['peak_rss_mb']:.0f} MB, {r['progress_updates_within_file']} progress updates within the file")
         out.append(r)
         import shutil
 
