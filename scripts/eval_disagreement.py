@@ -56,7 +56,7 @@ def timing(kb, questions: list[str], rounds: int = 3) -> None:
     real = flow.compare
     times: dict[str, list[float]] = {"without": [], "with": []}
     for _ in range(rounds):
-        for name, compare in (("without", lambda q, a, h: a), ("with", real)):
+        for name, compare in (("without", lambda q, a, h, filters=None: a), ("with", real)):
             flow.compare = compare
             for q in questions:
                 t = time.perf_counter()
