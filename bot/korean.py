@@ -43,11 +43,8 @@ def sentence_spans_batch(texts: list[str]) -> list[list[tuple[int, int]]]:
                 paras.append((ti, pos, text[pos:end]))
             if m:
                 pos = m.end()
-    k = kiwi()
-    with _lock:
-        results = list(k.split_into_sents([p for _, _, p in paras])) if paras else []
     out: list[list[tuple[int, int]]] = [[] for _ in texts]
-    for (ti, pos, _), sents in zip(paras, results):
+    for ti, pos, sents in _split_paragraphs(paras):
         text = texts[ti]
         para_spans: list[tuple[int, int]] = []
         for sent in sents:
@@ -61,6 +58,18 @@ def sentence_spans_batch(texts: list[str]) -> list[list[tuple[int, int]]]:
                     para_spans.append((piece_a, piece_b))
         out[ti].extend(para_spans)
     return out
+
+
+def _split_paragraphs(paras: list[tuple[int, int, str]], group: int = 1000):
+    """(text index, paragraph offset, kiwi sentences) per paragraph, splitting `group` paragraphs per kiwi call:
+    kiwi's sentence objects for a whole 40 MB file at once were most of a big ingest's memory."""
+    k = kiwi()
+    for g in range(0, len(paras), group):
+        part = paras[g:g + group]
+        with _lock:
+            results = list(k.split_into_sents([p for _, _, p in part]))
+        for (ti, pos, _), sents in zip(part, results):
+            yield ti, pos, sents
 
 
 def _split_after_ends(text: str, a: int, b: int) -> list[tuple[int, int]]:
