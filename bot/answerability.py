@@ -86,6 +86,7 @@ LABELS = {
 }
 LATIN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)")
 YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)\s?년")
+GLUED = re.compile(r"[\uac00-\ud7a3]{1,4}$")
 COMMON_LATIN = {"ai", "it", "the", "a", "an", "of", "and", "to", "in", "is", "vs", "etc"}
 
 
@@ -139,7 +140,7 @@ def named_things(text: str, tags: list[tuple[str, str]] | None = None) -> list[N
     seen: set[str] = set()
     for m in LATIN.finditer(text):
         form = m.group(1)
-        glued = re.search(r"[\uac00-\ud7a3]{1,4}$", text[:m.start()])
+        glued = _glued(text, m.start())
         if glued:  # 챗GPT: the name is the whole word, not its Latin tail
             word = glued.group(0) + form
             if word.lower() not in seen:
@@ -463,14 +464,15 @@ class Judge:
                         near = f"{h.title}\n{h.text[a.spans[max(0, i - 1)][0]:e]}".lower()
                         if not all(matches(n, near, set()) for n in ids):
                             continue  # evidence about GPT-3 does not answer a question about GPT-2
-                    wanted, found, looks = 0.0, 0.0, None
+                    wanted, found, looks, masked = 0.0, 0.0, None, sent
                     if qv.type is not None:
                         wanted = 1.0
                         looks = qv.type[1]
                         if looks is None:  # a name the question does not already hold
                             found = float(bool(frozenset().union(*a.proper[i:j]) - qv.proper))
                         else:  # the digits of a name (GPT-4, V100) are not a figure
-                            found = float(looks.search(_mask_names(sent)) is not None)
+                            masked = _mask_names(sent)
+                            found = float(looks.search(masked) is not None)
                     terms = frozenset().union(*a.terms[i:j])
                     if qv.head_is_type and found:
                         terms |= {qv.head}  # "1500만원" answers 가격 / 값 / 비용 whichever word the sentence uses
@@ -489,7 +491,7 @@ class Judge:
                     anchor = _anchor(qv, sent, looks if wanted else None)
                     if (ids or acronyms) and wanted and anchor == 0.0:
                         continue  # the asked figure belongs to another identifier ("V100 한 장에 1500만원" ≠ TPU)
-                    if qv.label and looks is not None and _label_anchor(qv.label, sent, looks) == 0.0:
+                    if qv.label and looks is not None and _label_anchor(qv.label, sent, masked, looks) == 0.0:
                         continue  # the figure is a loss, the question asks for revenue
                     head_ok = 1.0 if qv.head is None or any(f in low for f in spellings(qv.head)) else \
                         float(qv.head_is_type and found > 0)
@@ -562,18 +564,23 @@ def _anchor(qv: QuestionView, sent: str, looks: re.Pattern | None) -> float:
     return 0.0 if other else 0.5
 
 
-def _label_anchor(label: str, sent: str, looks: re.Pattern) -> float | None:
+def _label_anchor(label: str, sent: str, masked: str, looks: re.Pattern) -> float | None:
     """1 when a figure of the asked type follows the asked label (매출 … 300억 달러), 0 when every such figure
     follows another label (손실 … 5억 달러 answers no question about revenue), None when no figure has a label."""
     marks = sorted((m.start(), k) for k, pattern in LABELS.items() for m in pattern.finditer(sent))
     verdicts = []
-    for m in looks.finditer(_mask_names(sent)):
+    for m in looks.finditer(masked):  # `sent` with the digits of names masked (`_mask_names`)
         before = [k for at, k in marks if at < m.start()]
         if before:
             verdicts.append(before[-1] == label)
     if not verdicts:
         return None
     return 1.0 if any(verdicts) else 0.0
+
+
+def _glued(text: str, start: int) -> re.Match | None:
+    """The Hangul written right before position `start` (오픈 of 오픈AI), without copying the text before it."""
+    return GLUED.search(text, max(0, start - 4), start)
 
 
 def _mask_names(sent: str) -> str:
@@ -590,7 +597,7 @@ def _mentions(sent: str) -> list[tuple[int, int, tuple[str, ...]]]:
         # "runtime" or the translations in "빌드(Build)" do not.
         if not (re.search(r"\d", form) and re.search(r"[A-Za-z]", form)) and not (form.isupper() and len(form) > 1):
             continue
-        glued = re.search(r"[\uac00-\ud7a3]{1,4}$", sent[:mm.start()])
+        glued = _glued(sent, mm.start())
         if glued:  # 오픈AI is one name, not "AI"
             out.append((glued.start(), mm.end(), (glued.group(0) + form,)))
             continue
