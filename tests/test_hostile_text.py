@@ -3,7 +3,6 @@ Slack API), the CLI (a subprocess) and the web UI (Chromium). Each test ingests 
 that surface would otherwise obey, asks about it, and checks that they arrive literally and do nothing."""
 
 import json
-import shutil
 
 import pytest
 from fake_slack import FakeSlack
@@ -95,9 +94,9 @@ UI_BODY = ("사내 보안 공지 원문은 <img src=x onerror=alert('img')> 와 
 @pytest.fixture
 def ui_page(tmp_path, model_cache):
     """A UI over an index holding only the hostile document, and a browser page recording requests and dialogs."""
+    from browser import chromium_page
+    from conftest import free_port
     from fakes import FakeEncoder
-    from playwright.sync_api import sync_playwright
-    from test_ui import _free_port
 
     from bot.api import KnowledgeBase
     from bot.config import Settings
@@ -106,24 +105,19 @@ def ui_page(tmp_path, model_cache):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "notice.md").write_text(f"---\ntitle: \"{UI_TITLE}\"\n---\n\n{UI_BODY}\n", encoding="utf-8")
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", model_cache_dir=model_cache, port=_free_port(),
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", model_cache_dir=model_cache, port=free_port(),
                         corpus_dir=tmp_path / "no-corpus")
     kb = KnowledgeBase.open(settings, encoder=FakeEncoder())
     assert kb.ingest([docs]).ok
     demo = serve(kb, block=False)
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                        args=["--no-sandbox"])
-            page = browser.new_page(locale="ko-KR")
-            page.set_default_timeout(60_000)
+        with chromium_page(60_000) as page:
             page.requests, page.dialogs = [], []
             page.on("request", lambda r: page.requests.append(r.url))
             page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
             page.goto(f"http://127.0.0.1:{settings.port}/")
             page.locator("#kbot-status").filter(has_text="청크").wait_for()
             yield page
-            browser.close()
     finally:
         demo.close()
 

@@ -5,21 +5,16 @@ import subprocess
 import time
 
 import pytest
+from conftest import free_port
 from fakes import FakeEncoder
 
 from bot.api import KnowledgeBase
 from bot.errors import StoreUnavailableError
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path, chroma_bin):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([chroma_bin, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
@@ -70,7 +65,7 @@ def test_two_clients_share_one_index(chroma_server, make_settings, tmp_path):
 
 
 def test_unreachable_server_is_a_clear_error(make_settings):
-    settings = make_settings(chroma_host="127.0.0.1", chroma_port=_free_port())
+    settings = make_settings(chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(StoreUnavailableError, match="chroma run"):
         KnowledgeBase.open(settings, encoder=FakeEncoder())
 

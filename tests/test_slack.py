@@ -4,13 +4,13 @@ import hashlib
 import hmac
 import json
 import logging
-import socket
 import threading
 import time
 from urllib.parse import urlencode
 
 import httpx
 import pytest
+from conftest import free_port
 from fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack
 from pydantic import SecretStr
 
@@ -22,12 +22,6 @@ SECRET = "test-signing-secret"
 Q = "크리에이트 요금제에서 토큰을 다 쓰면 추가 1000개당 얼마를 내?"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """uvicorn serving the bot's FastAPI app in a thread, and a signed-request sender."""
 
@@ -37,7 +31,7 @@ class Server:
         from bot.slack import SlackBot, http_app
 
         self.bot = SlackBot(kb)
-        self.port = _free_port()
+        self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(http_app(self.bot), host="127.0.0.1", port=self.port,
                                                     log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -4,21 +4,14 @@ Screenshots are written to tests/artifacts/ (git-ignored) for a person to look a
 """
 
 import json
-import shutil
-import socket
 
 import pytest
-from conftest import ROOT
+from browser import chromium_page
+from conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "tests" / "artifacts"
 TIMEOUT = 60_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +21,7 @@ def ui_kb(tmp_path_factory, model_cache, real_encoder):
     from bot.config import Settings
 
     settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("ui-data"), model_cache_dir=model_cache,
-                        port=_free_port(), corpus_dir=ROOT / "corpus")
+                        port=free_port(), corpus_dir=ROOT / "corpus")
     return KnowledgeBase.open(settings, encoder=real_encoder)
 
 
@@ -43,19 +36,11 @@ def server(ui_kb):
 
 @pytest.fixture(scope="module")
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert exe, "Debian's chromium is missing: `make test` installs it (apt-get install chromium fonts-nanum)"
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
-        page.set_default_timeout(TIMEOUT)
+    with chromium_page(TIMEOUT, viewport={"width": 1400, "height": 1000}) as page:
         page.goto(server)
         page.locator("#kbot-status").filter(has_text="답변").wait_for()  # first run done (progress also says 청크)
         yield page
-        browser.close()
 
 
 def ask(page, question: str) -> None:

@@ -4,10 +4,10 @@ A real UI in headless Chromium over the shared corpus index, with the local back
 does not exist (a server misconfiguration the user can do nothing about but report).
 """
 
-import shutil
-
 import pytest
-from test_ui import TIMEOUT, _free_port
+from browser import chromium_page
+from conftest import free_port
+from test_ui import TIMEOUT
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ def broken_ui(corpus_kb, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("ui-errors")
     settings = corpus_kb.settings.model_copy(update={"llm": "local", "local_model": tmp / "missing.gguf",
-                                                     "port": _free_port(), "data_dir": tmp})
+                                                     "port": free_port(), "data_dir": tmp})
     kb = KnowledgeBase(settings, corpus_kb.store, corpus_kb.encoder)
     # `serve` would fail at start-up (it loads the model first); launched without that, the error meets the user
     demo = build_ui(kb)
@@ -31,18 +31,10 @@ def broken_ui(corpus_kb, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(broken_ui):
-    from playwright.sync_api import sync_playwright
-
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert exe, "Debian's chromium is missing: `make test` installs it (apt-get install chromium fonts-nanum)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
-        page.set_default_timeout(TIMEOUT)
+    with chromium_page(TIMEOUT, viewport={"width": 1400, "height": 1000}) as page:
         page.goto(broken_ui)
         page.locator("#kbot-status").filter(has_text="청크").wait_for()
         yield page
-        browser.close()
 
 
 def test_a_server_misconfiguration_reads_as_korean_advice_in_the_chat(page):

@@ -2,41 +2,26 @@
 being indexed, waits for the indexing (showing its progress in Korean) and is then answered. It never says the
 index is empty."""
 
-import shutil
-import socket
-
 import pytest
-from conftest import ROOT
+from browser import chromium_page
+from conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 120_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_question_during_first_run_waits_with_progress(tmp_path, model_cache, real_encoder):
-    from playwright.sync_api import sync_playwright
-
     from bot.api import KnowledgeBase
     from bot.config import Settings
     from bot.ui import serve
 
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", model_cache_dir=model_cache, port=_free_port(),
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", model_cache_dir=model_cache, port=free_port(),
                         corpus_dir=ROOT / "corpus", ingest_batch=16)
     kb = KnowledgeBase.open(settings, encoder=real_encoder)
     assert kb.store.count() == 0
     demo = serve(kb, block=False)
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert exe, "Debian's chromium is missing: `make test` installs it (apt-get install chromium fonts-nanum)"
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
-            page = browser.new_page(locale="ko-KR")
-            page.set_default_timeout(TIMEOUT)
+        with chromium_page(TIMEOUT) as page:
             page.goto(f"http://127.0.0.1:{settings.port}/")
             question = "크리에이트 요금제에서 토큰을 다 쓰면 추가 1000개당 얼마를 내?"
             page.locator("#kbot-question textarea").fill(question)
@@ -51,7 +36,6 @@ def test_question_during_first_run_waits_with_progress(tmp_path, model_cache, re
             body = page.locator("body").inner_text()
             assert "index is empty" not in body and "kbot ingest" not in body
             page.locator("#kbot-status").filter(has_text="답변").wait_for()
-            browser.close()
     finally:
         demo.close()
     assert kb.stats()["documents"] == 5
