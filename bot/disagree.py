@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .answerability import (
+    LABELS,
     LATIN,
     Named,
     _alias_groups,
@@ -34,7 +35,6 @@ from .answerability import (
     named_things,
     spellings,
 )
-from .grounding import LABELS
 from .numerals import Quantity, find_numbers
 from .types import Hit
 
