@@ -191,13 +191,13 @@ class AnswerFlow:
                       calculation=result, backend=self.backend)
 
 
-MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 
 
 def keep_grounded(question: str, body: str, citations: list[Citation]) -> tuple[str, list[Citation], list[str]]:
     """Drop each sentence of `body` that the chunks it cites do not hold (bot/grounding.py: every number by value,
     1750억 = 175B, unless the question states it; names; 매출/손실 labels); renumber the citations left.
     Returns (body, citations, dropped sentences)."""
+    from ..citations import MARKER
     from ..grounding import ground
     from ..numerals import find_numbers
 
@@ -209,9 +209,9 @@ def keep_grounded(question: str, body: str, citations: list[Citation]) -> tuple[
     text = g.text
     renumber: dict[int, int] = {}
     for m in MARKER.finditer(text):
-        for n in re.split(r"\s*,\s*", m[1]):
+        for n in re.split(r"\s*[,，]\s*", m[1]):
             renumber.setdefault(int(n), len(renumber) + 1)
-    text = MARKER.sub(lambda m: "[" + ", ".join(str(renumber[int(n)]) for n in re.split(r"\s*,\s*", m[1])) + "]",
+    text = MARKER.sub(lambda m: "[" + ", ".join(str(renumber[int(n)]) for n in re.split(r"\s*[,，]\s*", m[1])) + "]",
                       text)
     kept_citations = [replace(by_number[old], number=new) for old, new in renumber.items() if old in by_number]
     return (text if kept_citations else ""), kept_citations, dropped
