@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 from scipy import sparse
 
@@ -12,28 +10,29 @@ class BM25:
     """BM25 (Lucene idf). `docs` are token lists; search takes query tokens."""
 
     def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        self.vocab: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
-        lengths = np.zeros(len(docs), dtype=np.float32)
-        for i, toks in enumerate(docs):
-            lengths[i] = len(toks)
-            for term, tf in Counter(toks).items():
-                j = self.vocab.setdefault(term, len(self.vocab))
-                rows.append(i)
-                cols.append(j)
-                tfs.append(tf)
+        # Term ids for all tokens in one pass, then term frequencies by summing duplicate (doc, term) entries:
+        # at 100K chunks this is a few seconds, where a Counter per document took ~10 s.
+        vocab: dict[str, int] = {}
+        ids = [vocab.setdefault(t, len(vocab)) for toks in docs for t in toks]
+        self.vocab = vocab
         n = len(docs)
         self.n_docs = n
-        tf = np.asarray(tfs, dtype=np.float32)
-        rows_a = np.asarray(rows, dtype=np.int64)
-        cols_a = np.asarray(cols, dtype=np.int64)
-        df = np.bincount(cols_a, minlength=len(self.vocab)).astype(np.float32)
+        lengths = np.fromiter((len(toks) for toks in docs), dtype=np.int64, count=n)
+        width = max(len(vocab), 1)
+        counts = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32),
+                                    (np.repeat(np.arange(n, dtype=np.int64), lengths),
+                                     np.asarray(ids, dtype=np.int64))), shape=(n, width))
+        counts.sum_duplicates()
+        coo = counts.tocoo()
+        rows_a, cols_a, tf = coo.row, coo.col, coo.data
+        df = np.bincount(cols_a, minlength=len(vocab)).astype(np.float32)
         self.df = df  # documents holding each vocabulary term (the answerability features' idf)
         idf = np.log1p((n - df + 0.5) / (df + 0.5))
-        avgdl = float(lengths.mean()) if n else 1.0
-        norm = k1 * (1 - b + b * lengths[rows_a] / max(avgdl, 1e-9)) if n else np.zeros(0)
+        lengths_f = lengths.astype(np.float32)
+        avgdl = float(lengths_f.mean()) if n else 1.0
+        norm = k1 * (1 - b + b * lengths_f[rows_a] / max(avgdl, 1e-9)) if n else np.zeros(0)
         weights = idf[cols_a] * tf * (k1 + 1) / (tf + norm)
-        self.matrix = sparse.csc_matrix((weights, (rows_a, cols_a)), shape=(n, max(len(self.vocab), 1)))
+        self.matrix = sparse.csc_matrix((weights, (rows_a, cols_a)), shape=(n, width))
 
     @classmethod
     def restore(cls, vocab: dict[str, int], df: np.ndarray, matrix: sparse.csc_matrix) -> BM25:

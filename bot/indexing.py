@@ -136,9 +136,14 @@ def _size(path: Path) -> int:
         return 0
 
 
-def sentence_spans_segmented(text: str, segment: int = 1_000_000) -> list[tuple[int, int]]:
+BIG_TEXT = 1_000_000  # characters: a document this long is sentence-split on its own, in segments, with progress
+
+
+def sentence_spans_segmented(text: str, segment: int = 200_000,
+                             on_progress: Callable[[float], None] | None = None) -> list[tuple[int, int]]:
     """Sentence offsets of `text`, computed in pieces of about `segment` characters cut at line ends (kiwi never
-    joins lines into one sentence, so the result is the same; memory stays bounded for a 40 MB file)."""
+    joins lines into one sentence, so the result is the same; memory stays bounded for a 40 MB file).
+    `on_progress` gets the fraction done after each piece (a 40 MB file takes a minute or two to split)."""
     if len(text) <= segment:
         return sentence_spans_batch([text])[0]
     out: list[tuple[int, int]] = []
@@ -148,6 +153,8 @@ def sentence_spans_segmented(text: str, segment: int = 1_000_000) -> list[tuple[
         end = len(text) if end < 0 else end + 1
         out += [(pos + a, pos + b) for a, b in sentence_spans_batch([text[pos:end]])[0]]
         pos = end
+        if on_progress:
+            on_progress(pos / len(text))
     return out
 
 
@@ -338,10 +345,10 @@ class Indexer:
     def _chunk_and_add(self, pending, writer: _BatchWriter, report: IngestReport, status: IngestStatus,
                        progress: Progress | None) -> None:
         s = self.settings
-        small = [d.text for d, _ in pending if len(d.text) <= 1_000_000]
+        small = [d.text for d, _ in pending if len(d.text) <= BIG_TEXT]
         small_spans = iter(sentence_spans_batch(small) if small else [])
         for d, src in pending:
-            sents = next(small_spans) if len(d.text) <= 1_000_000 else sentence_spans_segmented(d.text)
+            sents = next(small_spans) if len(d.text) <= BIG_TEXT else self._split_big(d, status, progress)
             spans = chunk_spans(d.text, s.chunk_size, s.chunk_overlap, sents)
             if not spans:
                 for name in ("added", "updated"):
@@ -351,6 +358,22 @@ class Indexer:
                 self._skip(status, src, progress)
                 continue
             writer.add(d, spans, src.size)
+
+    @staticmethod
+    def _split_big(doc: SourceDoc, status: IngestStatus, progress: Progress | None) -> list[tuple[int, int]]:
+        """A big document's sentences, with progress: the run shows how far into the file it is from the start."""
+        status.current, status.current_done, status.current_total = Path(doc.source).name, 0, 0
+
+        def moved(fraction: float) -> None:
+            status.current_split = fraction
+            if progress:
+                progress(status)
+
+        moved(0.0)
+        try:
+            return sentence_spans_segmented(doc.text, on_progress=moved)
+        finally:
+            status.current_split = None
 
     @staticmethod
     def _skip(status: IngestStatus, src: _Source, progress: Progress | None) -> None:

@@ -25,6 +25,7 @@ class IngestStatus:
     current: str = ""  # the file being embedded
     current_done: int = 0  # its chunks embedded so far
     current_total: int = 0
+    current_split: float | None = None  # while a big file's sentences are being found: how far (0..1)
     finished: bool = False
     started: float = field(default_factory=time.monotonic)
     embed_started: float | None = None
@@ -62,12 +63,26 @@ class IngestStatus:
             return self.current, int(100 * self.current_done / self.current_total)
         return None
 
+    def _splitting(self) -> tuple[str, int] | None:
+        """The big file whose sentences are being found before its first chunk is embedded, and how far."""
+        if self.current and self.current_split is not None and not self.finished:
+            return self.current, int(100 * self.current_split)
+        return None
+
+    @property
+    def key(self) -> tuple[int, int | None, int | None]:
+        """What a new progress line must differ in: chunks embedded, or how far into the current file."""
+        within, split = self._within(), self._splitting()
+        return self.chunks_done, within and within[1], split and split[1]
+
     def line(self) -> str:
         """One plain English line for logs: `ingest: files 3/10, 1200 chunks embedded, 25.1 chunks/s, ETA 2m10s`."""
         parts = [f"files {self.files_done}/{self.files_total}", f"{self.chunks_done} chunks embedded",
                  f"{self.rate:.1f} chunks/s", f"ETA {format_seconds(self.eta)}"]
-        within = self._within()
-        if within:
+        within, split = self._within(), self._splitting()
+        if split:
+            parts.append(f"{split[0]} splitting sentences {split[1]}%")
+        elif within:
             parts.append(f"{within[0]} {within[1]}% ({self.current_done}/{self.current_total} chunks)")
         return ("ingest done: " if self.finished else "ingest: ") + ", ".join(parts)
 
@@ -75,8 +90,10 @@ class IngestStatus:
         """The same figures for the web UI."""
         parts = [f"파일 {self.files_done}/{self.files_total}", f"청크 {self.chunks_done}개 임베딩",
                  f"초당 {self.rate:.1f}개", f"남은 시간 {format_seconds(self.eta, korean=True)}"]
-        within = self._within()
-        if within:
+        within, split = self._within(), self._splitting()
+        if split:
+            parts.append(f"{split[0]} 문장 나누는 중 {split[1]}%")
+        elif within:
             parts.append(f"{within[0]} {within[1]}%")
         return " · ".join(parts)
 
@@ -96,19 +113,22 @@ Progress = Callable[[IngestStatus], None]
 
 
 class PlainProgress:
-    """Prints `IngestStatus.line()` at most every `interval` seconds, plus the first embedded batch and the end."""
+    """Prints `IngestStatus.line()` at most every `interval` seconds when something moved (chunks embedded, or
+    progress inside a big file), plus the first embedded batch and the end."""
 
     def __init__(self, interval: float = 5.0, stream: TextIO | None = None) -> None:
         self.interval = interval
         self.stream = stream
         self._last: float | None = None
         self._printed_chunks = -1
+        self._printed_key: tuple | None = None
 
     def __call__(self, status: IngestStatus) -> None:
         now = time.monotonic()
         first_batch = status.chunks_done > 0 and self._printed_chunks <= 0
         due = self._last is None or now - self._last >= self.interval
-        if status.finished or first_batch or (due and status.chunks_done != self._printed_chunks):
+        if status.finished or first_batch or (due and status.key != self._printed_key):
             print(status.line(), file=self.stream or sys.stderr, flush=True)
             self._last = now
             self._printed_chunks = status.chunks_done
+            self._printed_key = status.key

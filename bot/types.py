@@ -111,6 +111,11 @@ class IngestReport:
     skipped: list[FileFailure] = field(default_factory=list)  # left out on purpose (links leaving the folder)
     chunks_embedded: int = 0
     seconds: float = 0.0
+    table_seconds: float | None = None  # rebuilding and saving the search table after a change, when it was done
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.chunks_embedded)
 
     @property
     def ok(self) -> bool:
@@ -120,7 +125,8 @@ class IngestReport:
         return (f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
                 f"removed {len(self.removed)}, failed {len(self.failed)}"
                 + (f", skipped {len(self.skipped)}" if self.skipped else "")
-                + f"; {self.chunks_embedded} chunks embedded in {self.seconds:.1f}s")
+                + f"; {self.chunks_embedded} chunks embedded in {self.seconds:.1f}s"
+                + (f"; search table saved in {self.table_seconds:.1f}s" if self.table_seconds is not None else ""))
 
 
 @dataclass(frozen=True)

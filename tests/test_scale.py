@@ -77,6 +77,22 @@ def test_max_file_size_rejects_with_a_clear_message(make_settings, tmp_path):
     assert kb2.ingest([folder / "big.txt"]).ok
 
 
+def test_a_big_file_shows_progress_while_its_sentences_are_split(make_settings, tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text(_big_text(16000), encoding="utf-8")  # over a million characters: split in segments
+    out = io.StringIO()
+    kb = KnowledgeBase.open(make_settings(chunk_size=2000), encoder=FakeEncoder())
+    assert kb.ingest([big], progress=PlainProgress(interval=0, stream=out)).ok
+    lines = out.getvalue().splitlines()
+    splitting = [ln for ln in lines if "big.txt splitting sentences" in ln]
+    first_embedded = next(i for i, ln in enumerate(lines) if " 0 chunks embedded" not in ln)
+    # before the first chunk is embedded, the run already says how far into the file it is, and it moves
+    assert len(splitting) >= 4 and all(lines.index(ln) < first_embedded for ln in splitting)
+    percents = [int(ln.rsplit(" ", 1)[1].rstrip("%")) for ln in splitting]
+    assert percents == sorted(percents) and percents[0] < 50 < percents[-1]
+    assert not any("splitting" in ln for ln in lines[first_embedded:])
+
+
 def test_plain_progress_lines_are_throttled_and_carry_the_figures():
     out = io.StringIO()
     plain = PlainProgress(interval=3600, stream=out)

@@ -45,12 +45,24 @@ def test_a_table_saved_before_an_ingest_is_not_used_after_it(make_settings):
     kb.ingest_documents([GPU])
     assert _sources(kb, "솔라") == []  # the table (and its file) now hold only the GPU article
 
-    other = _restart(make_settings)  # another process adds a document
-    other.ingest_documents([LLM])
+    # A writer that leaves no table file here (another machine on a shared Chroma server) adds a document.
+    _restart(make_settings).indexer.ingest_documents([LLM])
 
     later = _restart(make_settings)
     assert _sources(later, "솔라") == ["llm.md"]
     assert later.retriever.sparse_index.loaded_from == "store"
+
+
+def test_the_first_start_after_an_ingest_loads_the_table_the_ingest_saved(make_settings):
+    kb = _restart(make_settings)
+    kb.ingest_documents([GPU])
+    report = _restart(make_settings).ingest_documents([LLM])  # `kbot ingest` in another process
+    assert report.table_seconds is not None and "search table saved" in report.summary()
+
+    later = _restart(make_settings)
+    assert _sources(later, "솔라") == ["llm.md"] and _sources(later, "블랙웰") == ["gpu.md"]
+    assert later.retriever.sparse_index.loaded_from == "cache"
+    assert _restart(make_settings).ingest_documents([LLM]).table_seconds is None  # nothing changed: not redone
 
 
 def test_a_rebuilt_collection_does_not_reuse_the_old_table(make_settings):
