@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from scipy import sparse
 
@@ -9,30 +11,38 @@ from scipy import sparse
 class BM25:
     """BM25 (Lucene idf). `docs` are token lists; search takes query tokens."""
 
-    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        # Term ids for all tokens in one pass, then term frequencies by summing duplicate (doc, term) entries:
-        # at 100K chunks this is a few seconds, where a Counter per document took ~10 s.
+    def __init__(self, docs: Iterable[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        # One pass over the documents (a generator is fine), keeping per document only the ids of its distinct
+        # terms and their counts: at 100K chunks the token strings themselves would be over a gigabyte.
         vocab: dict[str, int] = {}
-        ids = [vocab.setdefault(t, len(vocab)) for toks in docs for t in toks]
+        cols_parts: list[np.ndarray] = []
+        tf_parts: list[np.ndarray] = []
+        lengths: list[int] = []
+        for toks in docs:
+            ids = np.asarray([vocab.setdefault(t, len(vocab)) for t in toks], dtype=np.int32)
+            terms, counts = np.unique(ids, return_counts=True)
+            cols_parts.append(terms)
+            tf_parts.append(counts.astype(np.float32))
+            lengths.append(len(toks))
         self.vocab = vocab
-        n = len(docs)
+        n = len(lengths)
         self.n_docs = n
-        lengths = np.fromiter((len(toks) for toks in docs), dtype=np.int64, count=n)
-        width = max(len(vocab), 1)
-        counts = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32),
-                                    (np.repeat(np.arange(n, dtype=np.int64), lengths),
-                                     np.asarray(ids, dtype=np.int64))), shape=(n, width))
-        counts.sum_duplicates()
-        coo = counts.tocoo()
-        rows_a, cols_a, tf = coo.row, coo.col, coo.data
+        cols_a = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int32)
+        tf = np.concatenate(tf_parts) if tf_parts else np.zeros(0, dtype=np.float32)
+        rows_a = np.repeat(np.arange(n, dtype=np.int32), [len(c) for c in cols_parts])
+        del cols_parts, tf_parts
+        length = np.asarray(lengths, dtype=np.float32)
         df = np.bincount(cols_a, minlength=len(vocab)).astype(np.float32)
         self.df = df  # documents holding each vocabulary term (the answerability features' idf)
         idf = np.log1p((n - df + 0.5) / (df + 0.5))
-        lengths_f = lengths.astype(np.float32)
-        avgdl = float(lengths_f.mean()) if n else 1.0
-        norm = k1 * (1 - b + b * lengths_f[rows_a] / max(avgdl, 1e-9)) if n else np.zeros(0)
+        avgdl = float(length.mean()) if n else 1.0
+        norm = k1 * (1 - b + b * length[rows_a] / max(avgdl, 1e-9)) if n else np.zeros(0)
         weights = idf[cols_a] * tf * (k1 + 1) / (tf + norm)
-        self.matrix = sparse.csc_matrix((weights, (rows_a, cols_a)), shape=(n, width))
+        self.matrix = sparse.csc_matrix((weights, (rows_a, cols_a)), shape=(n, max(len(vocab), 1)))
+
+    def reordered(self, order: list[int]) -> BM25:
+        """The same index with its documents in `order` (row i of the result is document order[i])."""
+        return BM25.restore(self.vocab, self.df, self.matrix.tocsr()[order].tocsc())
 
     @classmethod
     def restore(cls, vocab: dict[str, int], df: np.ndarray, matrix: sparse.csc_matrix) -> BM25:

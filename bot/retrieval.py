@@ -106,11 +106,18 @@ class SparseIndex:
                 chunks = [StoredChunk(cid, text, meta) for cid, text, meta in rows]
                 self.loaded_from = "cache"
             else:
+                chunks = []
+
+                def terms():  # each chunk's terms go into the matrix as it is read, then out of its metadata
+                    for c in self.store.iter_all(include_documents=True):
+                        chunks.append(c)
+                        yield c.metadata.pop("terms", "").split()
+
                 with _gc_paused():
-                    chunks = sorted(self.store.iter_all(include_documents=True), key=lambda c: c.chunk_id)
-                    self.bm25 = BM25([c.metadata.get("terms", "").split() for c in chunks], k1=self.k1, b=self.b)
-                for c in chunks:  # the BM25 matrix has them now; kept, they were most of the table's memory
-                    c.metadata.pop("terms", None)
+                    bm25 = BM25(terms(), k1=self.k1, b=self.b)
+                    order = sorted(range(len(chunks)), key=lambda i: chunks[i].chunk_id)
+                    chunks = [chunks[i] for i in order]
+                    self.bm25 = bm25.reordered(order)
                 self.loaded_from = "store"
                 # saved only if nothing changed while reading: the file must hold exactly that revision
                 if self.cache and fp.get("collection") and self._fingerprint() == fp:
