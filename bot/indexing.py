@@ -10,8 +10,10 @@ A web page's ETag / Last-Modified ride in its chunks' metadata too, committed wi
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -32,6 +34,7 @@ from .store import Store
 from .types import Chunk, FileFailure, IngestReport, SourceDoc
 
 __all__ = ["Indexer", "Progress", "IngestStatus", "collect_files"]
+log = logging.getLogger(__name__)
 PAGE_BYTES = 20_000  # a web page's size for the progress estimate until it is fetched (a typical article's text)
 CHUNKER_VERSION = 4  # bump when chunking changes, so the next ingest re-chunks every document
 
@@ -283,43 +286,47 @@ class Indexer:
 
         status = IngestStatus(files_total=len(sources), bytes_total=sum(s.size for s in sources))
         writer = _BatchWriter(self, existing, report, status, progress)
-        seen: set[str] = set()
-        pending: list[tuple[SourceDoc, _Source]] = []  # small documents are sentence-split together (faster)
-        pending_chars = 0
-        if progress:
-            progress(status)
-        for src in sources:
-            try:
-                d = src.load(self._validators(existing.get(src.doc_id))) if src.doc_id else src.load()
-            except LoadError as e:
-                report.failed.append(FileFailure(src.label, str(e), e.user_message if isinstance(e, FetchError)
-                                                 else None))
-                self._skip(status, src, progress)
-                continue
-            if d is None:  # 304 Not Modified: the indexed copy is current
-                seen.add(src.doc_id)
-                report.unchanged.append(src.label)
-                self._skip(status, src, progress)
-                continue
-            if d.doc_id in seen:
-                self._skip(status, src, progress)
-                continue
-            seen.add(d.doc_id)
-            d = replace(d, content_hash=self._index_hash(d))
-            e = existing.get(d.doc_id)
-            if e and set(e["hash_of"].values()) == {d.content_hash} and e["n"] == len(e["hash_of"]):
-                report.unchanged.append(src.label)
-                self._refresh_validators(d, e)
-                self._skip(status, src, progress)
-                continue
-            (report.updated if e else report.added).append(src.label)
-            pending.append((d, src))
-            pending_chars += len(d.text)
-            if len(pending) >= 64 or pending_chars >= 1_000_000:
-                self._chunk_and_add(pending, writer, report, status, progress)
-                pending, pending_chars = [], 0
-        self._chunk_and_add(pending, writer, report, status, progress)
-        writer.flush()
+        try:
+            seen: set[str] = set()
+            pending: list[tuple[SourceDoc, _Source]] = []  # small documents are sentence-split together (faster)
+            pending_chars = 0
+            if progress:
+                progress(status)
+            for src in sources:
+                try:
+                    d = src.load(self._validators(existing.get(src.doc_id))) if src.doc_id else src.load()
+                except LoadError as e:
+                    report.failed.append(FileFailure(src.label, str(e), e.user_message if isinstance(e, FetchError)
+                                                     else None))
+                    writer.skip(src)
+                    continue
+                if d is None:  # 304 Not Modified: the indexed copy is current
+                    seen.add(src.doc_id)
+                    report.unchanged.append(src.label)
+                    writer.skip(src)
+                    continue
+                if d.doc_id in seen:
+                    writer.skip(src)
+                    continue
+                seen.add(d.doc_id)
+                d = replace(d, content_hash=self._index_hash(d))
+                e = existing.get(d.doc_id)
+                if e and set(e["hash_of"].values()) == {d.content_hash} and e["n"] == len(e["hash_of"]):
+                    report.unchanged.append(src.label)
+                    self._refresh_validators(d, e)
+                    writer.skip(src)
+                    continue
+                (report.updated if e else report.added).append(src.label)
+                pending.append((d, src))
+                pending_chars += len(d.text)
+                if len(pending) >= 64 or pending_chars >= 1_000_000:
+                    self._chunk_and_add(pending, writer, report, status, progress)
+                    pending, pending_chars = [], 0
+            self._chunk_and_add(pending, writer, report, status, progress)
+            writer.flush()
+            writer.close()
+        finally:
+            writer.close(quiet=True)  # an error or interrupt: still commit what was embedded
 
         changed = writer.changed
         if prune:
@@ -355,7 +362,7 @@ class Indexer:
                     if src.label in getattr(report, name):
                         getattr(report, name).remove(src.label)
                 report.failed.append(FileFailure(src.label, "no text to index"))
-                self._skip(status, src, progress)
+                writer.skip(src)
                 continue
             writer.add(d, spans, src.size)
 
@@ -374,14 +381,6 @@ class Indexer:
             return sentence_spans_segmented(doc.text, on_progress=moved)
         finally:
             status.current_split = None
-
-    @staticmethod
-    def _skip(status: IngestStatus, src: _Source, progress: Progress | None) -> None:
-        """A file that needs no embedding: done, and out of the estimate."""
-        status.files_done += 1
-        status.bytes_total -= src.size
-        if progress:
-            progress(status)
 
     def _context(self, doc: SourceDoc, text: str, notes: _Footnotes | None = None) -> str:
         notes_text = notes(text) if notes is not None else footnote_context(doc.text, text)
@@ -448,20 +447,25 @@ class _BatchWriter:
         self.finishing: list[tuple[SourceDoc, int]] = []  # documents whose last chunk is in this batch
         self.current_id = ""
         self.changed = False
+        self.lock = threading.Lock()  # the status is updated here and by the committer thread
+        self._pool = None
+        self._pending = None
 
     def add(self, doc: SourceDoc, spans: list[tuple[int, int]], size: int) -> None:
         st = self.status
         n = len(spans)
         have = self.existing.get(doc.doc_id, {}).get("hash_of", {})
         notes = _Footnotes(doc.text)
-        st.current, st.current_done, st.current_total = Path(doc.source).name, 0, n
-        self.current_id = doc.doc_id
+        with self.lock:
+            st.current, st.current_done, st.current_total = Path(doc.source).name, 0, n
+            self.current_id = doc.doc_id
         weight = size / n
         for i, (a, b) in enumerate(spans):
             cid = f"{doc.doc_id}:{i:05d}"
             if have.get(cid) == doc.content_hash:  # committed by an earlier, interrupted run: keep it
-                st.current_done += 1
-                st.bytes_total -= weight
+                with self.lock:
+                    st.current_done += 1
+                    st.bytes_total -= weight
             else:
                 self.items.append((doc, Chunk(chunk_id=cid, doc_id=doc.doc_id, index=i, text=doc.text[a:b],
                                               start=a, end=b), n, notes, weight))
@@ -472,33 +476,79 @@ class _BatchWriter:
         if not self.items:  # everything was already there: only stale chunks may be left to delete
             self.flush()
 
+    def skip(self, src: _Source) -> None:
+        """A file that needs no embedding: done, and out of the estimate."""
+        with self.lock:
+            self.status.files_done += 1
+            self.status.bytes_total -= src.size
+        if self.progress:
+            self.progress(self.status)
+
     def flush(self) -> None:
+        """Embed the batch here, then hand it to the committer thread, which commits it while the next batch is
+        cut and embedded (BM25 terms and Chroma writes no longer wait for the encoder, nor it for them). Batches
+        are committed in order, one at a time, so the crash-safety argument above holds."""
         st, ix = self.status, self.ix
-        if self.items:
+        items, finishing = self.items, self.finishing
+        self.items, self.finishing = [], []
+        texts, vecs = [], None
+        if items:
             if st.embed_started is None:
                 st.embed_started = time.monotonic()
-            texts = [ix._context(doc, c.text, notes) for doc, c, _, notes, _ in self.items]
+            texts = [ix._context(doc, c.text, notes) for doc, c, _, notes, _ in items]
             vecs = ix.encoder.encode_passages(texts)
+        self._wait()
+        self._pending = self._committer().submit(self._commit, items, finishing, texts, vecs)
+
+    def _committer(self):
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="kbot-commit")
+        return self._pool
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()  # re-raises a failed commit here, in the ingest's own thread
+
+    def close(self, quiet: bool = False) -> None:
+        """Wait for the last commit. `quiet` (on the way out of an error): log a failed commit instead of raising
+        it over the error that is already propagating."""
+        try:
+            self._wait()
+        except Exception:
+            if not quiet:
+                raise
+            log.exception("committing the last batch failed")
+        finally:
+            if quiet and self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+    def _commit(self, items, finishing, texts: list[str], vecs) -> None:
+        st, ix = self.status, self.ix
+        if items:
             terms = bm25_terms_batch(texts)
-            ids = [c.chunk_id for _, c, _, _, _ in self.items]
-            metas = [ix._meta(doc, c, n, " ".join(t)) for (doc, c, n, _, _), t in zip(self.items, terms)]
-            ix.store.upsert(ids, vecs, [c.text for _, c, _, _, _ in self.items], metas)
-            self.report.chunks_embedded += len(ids)
-            st.chunks_done += len(ids)
-            st.current_done += sum(1 for doc, *_ in self.items if doc.doc_id == self.current_id)
-            st.bytes_done += sum(w for *_, w in self.items)
+            ids = [c.chunk_id for _, c, _, _, _ in items]
+            metas = [ix._meta(doc, c, n, " ".join(t)) for (doc, c, n, _, _), t in zip(items, terms)]
+            ix.store.upsert(ids, vecs, [c.text for _, c, _, _, _ in items], metas)
         # New chunks first, stale ones after (one delete per batch: Chroma costs ~90 ms per call).
         stale: list[str] = []
-        for doc, n in self.finishing:
+        for doc, n in finishing:
             new = {f"{doc.doc_id}:{i:05d}" for i in range(n)}
             stale += sorted(set(self.existing.get(doc.doc_id, {}).get("hash_of", {})) - new)
-            st.files_done += 1
         if stale:
             ix.store.delete(stale)
-        if self.items or stale:
+        if items or stale:
             self.changed = True
             ix.store.bump_revision()
-        self.items = []
-        self.finishing = []
-        if self.progress:
-            self.progress(st)
+        with self.lock:
+            if items:
+                self.report.chunks_embedded += len(items)
+                st.chunks_done += len(items)
+                st.current_done += sum(1 for doc, *_ in items if doc.doc_id == self.current_id)
+                st.bytes_done += sum(w for *_, w in items)
+            st.files_done += len(finishing)
+            if self.progress:
+                self.progress(st)

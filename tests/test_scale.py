@@ -174,6 +174,10 @@ def test_int8_passages_stay_in_the_fp32_space(real_encoder, make_settings):
     assert (q8 * ref).sum(1).min() > 0.98
     # a chunk's vector does not depend on what it is encoded with (a resumed ingest equals a clean one)
     np.testing.assert_allclose(int8.encode_passages(texts[1:2])[0], q8[1], atol=1e-6)
+    # nor on how many run side by side (ingest encodes one text per core at a time)
+    for threads in (1, 3):
+        alone = Encoder(make_settings(embedding_variant="int8", embedding_threads=threads)).encode_passages(texts)
+        np.testing.assert_array_equal(alone, q8)
     queries = ["GPT-3 가격은 몇 가지로 나뉘어?", "크리에이트 요금제 추가 토큰 가격", "NIPA 컴퓨팅 자원 지원"]
     sims = int8.encode_queries(queries) @ q8[:3].T
     assert (np.argmax(sims, axis=1) == np.arange(3)).all()

@@ -33,10 +33,21 @@ from ..types import SourceDoc
 from .bench import hit_at_k, load_dev_facts, load_korquad, recall_mrr, rollup
 from .evaluate import percentile
 
+# KorQuAD paragraphs for the throughput run: ~1,000 chunks, four ingest batches, so the run overlaps committing a batch
+# with embedding the next as any real corpus does (120 paragraphs were 226 chunks: one batch, nothing to overlap).
+THROUGHPUT_DOCS = 520
+
 
 def _open(settings: Settings, data_dir: Path, encoder: Encoder) -> KnowledgeBase:
     s = settings.model_copy(update={"data_dir": data_dir, "chroma_host": None, "collection": "kbot"})
     return KnowledgeBase.open(s, encoder=encoder)
+
+
+def _peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def rss_mb(pid: int | str = "self") -> float:
@@ -207,13 +218,14 @@ def serve_probe(settings: Settings, data: Path, questions: list[str], log: Calla
 
 
 def serve_twice(settings: Settings, data: Path, questions: list[str], log: Callable) -> dict:
-    """The first start after an ingest (no saved BM25 table: read back from Chroma, then saved) and a restart."""
+    """A start with no saved table (read back from Chroma, then saved: what `kbot ingest` now does as its last
+    step, so this is also that step's price), then a start with the saved table (after an ingest, or a restart)."""
     from ..tablecache import TableCache
 
     TableCache(data / "bm25", settings.collection).path.unlink(missing_ok=True)
-    log("  first start after an ingest (BM25 table rebuilt from Chroma)")
+    log("  start with no saved table (BM25 table rebuilt from Chroma, then saved)")
     first = serve_probe(settings, data, questions, log)
-    log("  restart (BM25 table loaded from its file)")
+    log("  start after an ingest or a restart (BM25 table loaded from the saved file)")
     return serve_probe(settings, data, questions, log) | {"first_start": first}
 
 
@@ -234,7 +246,7 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
     results["machine"] = {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
     if "throughput" in parts:
         log("throughput: fp32 vs int8 encoder, then ingest")
-        results["throughput"] = throughput(settings, fp32, int8, kq_docs[:120], work, log)
+        results["throughput"] = throughput(settings, fp32, int8, kq_docs[:THROUGHPUT_DOCS], work, log)
     if "quality" in parts:
         log("quality: KorQuAD and dev, fp32 vs int8 indexes")
         results["quality"] = quality(settings, {"fp32": fp32, "int8": int8}, kq_docs, kq_questions, dev_docs,
@@ -260,6 +272,10 @@ def run_scale_bench(settings: Settings, dev: Path, korquad: Path, out: Path, wor
     report = render(results)
     (out / "scale.md").write_text(report, encoding="utf-8")
     return report
+
+
+def _f(x: float | None, missing: str, digits: int = 1) -> str:
+    return missing if x is None else f"{x:.{digits}f}"
 
 
 def _load(r: dict, part: str) -> list[str]:
@@ -301,19 +317,36 @@ def render(r: dict) -> str:
     b = r.get("bigfile")
     if b:
         lines += ["## One big text file", ""] + _load(r, "bigfile") + [
-                  "The real pipeline (chunking, BM25 terms, Chroma writes, batches of 256) with a stand-in encoder "
-                  "(embedding 40 MB takes hours on 2 cores; the encoder holds one batch either way):", "",
-                  "| file | chunks | seconds | chunks/s | peak RSS MB | progress updates within the file |",
-                  "|---|---|---|---|---|---|"]
+                  "The real pipeline (sentence split, chunking, BM25 terms, Chroma writes, batches of 256) with a "
+                  "stand-in encoder (embedding 40 MB takes hours on 2 cores; the encoder holds one batch either way), "
+                  "in a fresh process per file:", "",
+                  "| file | chunks | seconds | chunks/s | first progress line (s) | first chunk (s) | RSS at first "
+                  "chunk MB | peak RSS while ingesting the file MB | peak RSS with the search table rebuilt after it "
+                  "MB | progress updates within the file |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        na = "-"
         lines += [f"| {x['file_mb']:.0f} MB | {x['chunks']} | {x['seconds']:.0f} | {x['chunks'] / x['seconds']:.0f} | "
-                  f"{x['peak_rss_mb']:.0f} | {x.get('progress_updates_within_file', '-')} |" for x in b]
+                  f"{_f(x.get('first_progress_s'), na)} | {_f(x.get('first_chunk_s'), na)} | "
+                  f"{_f(x.get('rss_at_first_chunk_mb'), na, 0)} | {_f(x.get('peak_rss_file_mb'), na, 0)} | "
+                  f"{x['peak_rss_mb']:.0f} | "
+                  f"{x.get('progress_updates_within_file', na)} |" for x in b]
+        for x in b:
+            res = x.get("resume")
+            if res:
+                lines += ["", f"Killed with SIGKILL half-way through the {x['file_mb']:.0f} MB file, then run again: "
+                              f"{res['embedded_after_kill']} of {res['index_chunks']} chunks embedded on the "
+                              f"second run "
+                              f"({res['seconds']:.0f} s, peak RSS {res['peak_rss_mb']:.0f} MB); chunk count "
+                              f"{'equal to' if res['same_count_as_uninterrupted'] else 'DIFFERENT from'} the "
+                              f"uninterrupted run's."]
         lines.append("")
     s = r.get("serving")
     if s:
         lines += [f"## One process serving {s['chunks']} chunks (int8, extractive answers)", ""] + _load(r, "serving")
-        runs = ([("First start after an ingest (BM25 table read back from Chroma, then saved)", s["first_start"])]
-                if "first_start" in s else []) + [("Restart (BM25 table loaded from its file)" if "first_start" in s
-                                                   else "Process start", s)]
+        runs = ([("Start with no saved table (read back from Chroma, then saved; `kbot ingest` now does this as "
+                  "its last step)", s["first_start"])] if "first_start" in s else []) + \
+               [("Start after `kbot ingest`, or a restart (table loaded from the file the ingest saved)"
+                 if "first_start" in s else "Process start", s)]
         for title, x in runs:
             lines += [f"### {title}", "",
                       f"- Process start to first answer: **{x['first_answer_s']:.1f} s**.",
@@ -360,28 +393,69 @@ def big_text(mb: float, paragraphs: list[str] | None = None) -> str:
 
 
 def bigfile_probe(path: str, data_dir: str) -> dict:
-    """In a fresh process: ingest one big file through the real pipeline (stand-in encoder); peak RSS and time."""
+    """In a fresh process: ingest one big file through the real pipeline (stand-in encoder); peak RSS and time.
+    Prints the plain progress lines on stderr, as `kbot ingest` does in a pipe."""
     from ..config import Settings as S
+    from ..progress import PlainProgress
 
     settings = S(_env_file=None, data_dir=Path(data_dir))
     base = rss_mb()
     kb = KnowledgeBase.open(settings, encoder=_HashEncoder())
     kiwi()
     t = time.perf_counter()
-    seen: list[tuple[float, int, int]] = []  # progress within the file: (seconds, chunks done, chunks in it)
-    rep = kb.ingest([path], progress=lambda st: seen.append((time.perf_counter() - t, st.current_done,
-                                                             st.current_total)))
-    peak = 0.0
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            peak = int(line.split()[1]) / 1024
-    return {"file_mb": Path(path).stat().st_size / 1024 / 1024, "chunks": rep.chunks_embedded,
-            "seconds": time.perf_counter() - t, "rss_before_mb": base, "peak_rss_mb": peak,
-            "progress_updates_within_file": sum(1 for _, done, total in seen if 0 < done < total),
-            "first_progress_s": next((at for at, done, _ in seen if done), None)}
+    plain = PlainProgress(interval=2.0, stream=sys.stderr)
+    seen: list[tuple[float, int, int, bool]] = []  # (seconds, chunks done in the file, its chunks, splitting)
+    first_chunk_rss: list[float] = []
+    peak_file: list[float] = []  # peak RSS when the file is committed, before the search table is rebuilt
+
+    def progress(st) -> None:
+        plain(st)
+        seen.append((time.perf_counter() - t, st.current_done, st.current_total, st.current_split is not None))
+        if st.chunks_done and not first_chunk_rss:
+            first_chunk_rss.append(rss_mb())
+        if st.finished:
+            peak_file.append(_peak_mb())
+
+    rep = kb.ingest([path], progress=progress)
+    peak = _peak_mb()
+    return {"peak_rss_file_mb": peak_file[-1] if peak_file else None,
+            "file_mb": Path(path).stat().st_size / 1024 / 1024, "chunks": rep.chunks_embedded,
+            "index_chunks": kb.store.count(), "seconds": time.perf_counter() - t, "rss_before_mb": base,
+            "rss_at_first_chunk_mb": first_chunk_rss[0] if first_chunk_rss else None, "peak_rss_mb": peak,
+            "table_seconds": rep.table_seconds,
+            "progress_updates_within_file": sum(1 for _, done, total, split in seen if split or 0 < done < total),
+            "first_progress_s": next((at for at, done, _, split in seen if split or done), None),
+            "first_chunk_s": next((at for at, done, _, _ in seen if done), None)}
+
+
+def _probe_bigfile(f: Path, data: Path, kill_at: float | None = None) -> dict | None:
+    """Run `bigfile_probe` in a child process; with `kill_at`, SIGKILL it once that fraction of the file's chunks is
+    embedded (read from its progress lines) and return None."""
+    import re
+    import signal
+
+    code = ("import json, sys; from bot.evals.scale import bigfile_probe; "
+            "print('PROBE' + json.dumps(bigfile_probe(sys.argv[1], sys.argv[2])))")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(f), str(data)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    if kill_at is not None:
+        for line in proc.stderr:
+            m = re.search(r"\((\d+)/(\d+) chunks\)", line)
+            if m and int(m.group(1)) >= kill_at * int(m.group(2)):
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait()
+        return None
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"big-file probe failed: {err[-2000:]}")
+    return json.loads(next(x for x in out.splitlines() if x.startswith("PROBE"))[5:])
 
 
 def bigfiles(work: Path, sizes: tuple[float, ...], log: Callable, paragraphs: list[str] | None = None) -> list[dict]:
+    """Per size: an uninterrupted ingest, then (largest file only) a run killed half-way and resumed."""
+    import shutil
+
     out = []
     for mb in sizes:
         folder = work / f"big-{mb:g}{'-korquad' if paragraphs else ''}"
@@ -390,15 +464,21 @@ def bigfiles(work: Path, sizes: tuple[float, ...], log: Callable, paragraphs: li
         if not f.exists():
             f.write_text(big_text(mb, paragraphs), encoding="utf-8")
         data = Path(tempfile.mkdtemp(dir=work))
-        code = ("import json, sys; from bot.evals.scale import bigfile_probe; "
-                "print('PROBE' + json.dumps(bigfile_probe(sys.argv[1], sys.argv[2])))")
-        res = subprocess.run([sys.executable, "-c", code, str(f), str(data)], capture_output=True, text=True,
-                             check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-        r = json.loads(next(x for x in res.stdout.splitlines() if x.startswith("PROBE"))[5:])
+        r = _probe_bigfile(f, data)
         log(f"  {r['file_mb']:.0f} MB file: {r['chunks']} chunks in {r['seconds']:.0f}s, peak RSS "
-            f"{r['peak_rss_mb']:.0f} MB, {r['progress_updates_within_file']} progress updates within the file")
-        out.append(r)
-        import shutil
-
+            f"{r['peak_rss_file_mb']:.0f} MB while ingesting, {r['peak_rss_mb']:.0f} MB with the table, "
+            f"first progress after {r['first_progress_s']:.1f}s, first chunk after "
+            f"{r['first_chunk_s']:.0f}s")
         shutil.rmtree(data, ignore_errors=True)
+        if mb == max(sizes):
+            data = Path(tempfile.mkdtemp(dir=work))
+            _probe_bigfile(f, data, kill_at=0.5)
+            resumed = _probe_bigfile(f, data)
+            r["resume"] = {"embedded_after_kill": resumed["chunks"], "index_chunks": resumed["index_chunks"],
+                           "seconds": resumed["seconds"], "peak_rss_mb": resumed["peak_rss_mb"],
+                           "same_count_as_uninterrupted": resumed["index_chunks"] == r["index_chunks"]}
+            log(f"  killed (SIGKILL) half-way, then resumed: {resumed['chunks']} of {resumed['index_chunks']} chunks "
+                f"embedded again in {resumed['seconds']:.0f}s")
+            shutil.rmtree(data, ignore_errors=True)
+        out.append(r)
     return out
