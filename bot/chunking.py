@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .korean import sentence_spans, sentence_spans_batch
 from .types import Chunk, SourceDoc
 
@@ -22,25 +24,45 @@ def _hard_split(start: int, end: int, size: int, text: str) -> list[tuple[int, i
 
 
 def chunk_spans(text: str, size: int = 400, overlap: int = 1,
-                sentences: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+                sentences: Iterable[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """Pack consecutive sentences into chunks of about `size` characters.
 
     Each chunk after the first starts with the last `overlap` sentences of the previous one (never all of
-    them, so chunks always advance). A sentence longer than `size` is split at whitespace.
+    them, so chunks always advance). A sentence longer than `size` is split at whitespace. `sentences` may be a
+    generator: only the sentences of the chunk being packed are held (a 40 MB file has ~600K of them).
     """
-    sents: list[tuple[int, int]] = []
-    for a, b in sentences if sentences is not None else sentence_spans(text):
-        sents.extend(_hard_split(a, b, size, text) if b - a > size else [(a, b)])
+    source = sentences if sentences is not None else sentence_spans(text)
+
+    def pieces():
+        for a, b in source:
+            if b - a > size:
+                yield from _hard_split(a, b, size, text)
+            else:
+                yield a, b
+
+    it = pieces()
+    window: list[tuple[int, int]] = []  # the sentences from the current chunk's first one on, as far as read
+
+    def has(k: int) -> bool:
+        """Whether the window's k-th sentence exists (reading it if needed)."""
+        while len(window) <= k:
+            nxt = next(it, None)
+            if nxt is None:
+                return False
+            window.append(nxt)
+        return True
+
     chunks: list[tuple[int, int]] = []
-    i = 0
-    while i < len(sents):
-        j = i + 1
-        while j < len(sents) and sents[j][1] - sents[i][0] <= size:
+    if not has(0):
+        return chunks
+    while True:
+        j = 1
+        while has(j) and window[j][1] - window[0][0] <= size:
             j += 1
-        chunks.append((sents[i][0], sents[j - 1][1]))
-        if j >= len(sents):
+        chunks.append((window[0][0], window[j - 1][1]))
+        if not has(j):
             break
-        i = max(i + 1, j - overlap)
+        del window[:max(1, j - overlap)]
     return chunks
 
 

@@ -32,7 +32,8 @@ class Settings(BaseSettings):
                             "folder with onnx/model.onnx, as the default has; others fall back to fp32), fp32 = "
                             "sentence-transformers. Recorded in the index: changing it needs --rebuild.")
     embedding_batch_size: int = Field(16, ge=1)
-    embedding_threads: int = Field(0, ge=0, description="Encoder threads for ingestion; 0 = all cores.")
+    embedding_threads: int = Field(0, ge=0, description="Cores ingestion encodes on (int8: one text per core at "
+                                                                "a time); 0 = all cores.")
     onnx_queries: bool = Field(True, description="Encode queries with ONNX Runtime when the model folder has "
                                                   "onnx/model.onnx (same vectors, ~1.7x faster on one thread).")
     ingest_batch: int = Field(256, ge=1, description="Chunks embedded and committed together during ingest.")

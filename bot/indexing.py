@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -143,22 +143,21 @@ BIG_TEXT = 1_000_000  # characters: a document this long is sentence-split on it
 
 
 def sentence_spans_segmented(text: str, segment: int = 200_000,
-                             on_progress: Callable[[float], None] | None = None) -> list[tuple[int, int]]:
+                             on_progress: Callable[[float], None] | None = None) -> Iterator[tuple[int, int]]:
     """Sentence offsets of `text`, computed in pieces of about `segment` characters cut at line ends (kiwi never
-    joins lines into one sentence, so the result is the same; memory stays bounded for a 40 MB file).
-    `on_progress` gets the fraction done after each piece (a 40 MB file takes a minute or two to split)."""
-    if len(text) <= segment:
-        return sentence_spans_batch([text])[0]
-    out: list[tuple[int, int]] = []
+    joins lines into one sentence, so the result is the same) and yielded piece by piece: with `chunk_spans`
+    consuming them, a 40 MB file never holds its ~600K sentence offsets at once. `on_progress` gets the fraction
+    done after each piece (a 40 MB file takes a minute or two to split)."""
     pos = 0
     while pos < len(text):
         end = text.find("\n", pos + segment)
         end = len(text) if end < 0 else end + 1
-        out += [(pos + a, pos + b) for a, b in sentence_spans_batch([text[pos:end]])[0]]
+        base = pos
+        for a, b in sentence_spans_batch([text[base:end]])[0]:
+            yield base + a, base + b
         pos = end
         if on_progress:
             on_progress(pos / len(text))
-    return out
 
 
 @dataclass
@@ -355,8 +354,10 @@ class Indexer:
         small = [d.text for d, _ in pending if len(d.text) <= BIG_TEXT]
         small_spans = iter(sentence_spans_batch(small) if small else [])
         for d, src in pending:
-            sents = next(small_spans) if len(d.text) <= BIG_TEXT else self._split_big(d, status, progress)
-            spans = chunk_spans(d.text, s.chunk_size, s.chunk_overlap, sents)
+            if len(d.text) <= BIG_TEXT:
+                spans = chunk_spans(d.text, s.chunk_size, s.chunk_overlap, next(small_spans))
+            else:
+                spans = self._big_spans(d, writer, progress)
             if not spans:
                 for name in ("added", "updated"):
                     if src.label in getattr(report, name):
@@ -366,10 +367,11 @@ class Indexer:
                 continue
             writer.add(d, spans, src.size)
 
-    @staticmethod
-    def _split_big(doc: SourceDoc, status: IngestStatus, progress: Progress | None) -> list[tuple[int, int]]:
-        """A big document's sentences, with progress: the run shows how far into the file it is from the start."""
-        status.current, status.current_done, status.current_total = Path(doc.source).name, 0, 0
+    def _big_spans(self, doc: SourceDoc, writer: _BatchWriter, progress: Progress | None) -> list[tuple[int, int]]:
+        """A big document's chunk offsets, with progress: the run shows how far into the file it is from the start."""
+        status = writer.status
+        with writer.lock:
+            status.current, status.current_done, status.current_total = Path(doc.source).name, 0, 0
 
         def moved(fraction: float) -> None:
             status.current_split = fraction
@@ -378,7 +380,8 @@ class Indexer:
 
         moved(0.0)
         try:
-            return sentence_spans_segmented(doc.text, on_progress=moved)
+            return chunk_spans(doc.text, self.settings.chunk_size, self.settings.chunk_overlap,
+                               sentence_spans_segmented(doc.text, on_progress=moved))
         finally:
             status.current_split = None
 
