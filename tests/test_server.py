@@ -56,12 +56,23 @@ def test_two_clients_share_one_index(chroma_server, make_settings, tmp_path):
     restarted = KnowledgeBase.open(settings, encoder=FakeEncoder())
     assert "9,000달러" in restarted.search("V100 GPU 가격", k=1, mode="sparse")[0].text
     assert restarted.retriever.sparse_index.loaded_from == "cache"
+    # an ingest saves the table it changed, so a restart on the same machine still starts from the cache
     c = tmp_path / "c.txt"
     c.write_text("H100 GPU는 개당 약 30,000달러이다.", encoding="utf-8")
     writer.ingest([c])
     later = KnowledgeBase.open(settings, encoder=FakeEncoder())
     assert "30,000달러" in later.search("H100 GPU 가격", k=1, mode="sparse")[0].text
-    assert later.retriever.sparse_index.loaded_from == "store"
+    assert later.retriever.sparse_index.loaded_from == "cache"
+    # a client on another machine (its own data dir) changes the collection: the stale table is not trusted
+    elsewhere = KnowledgeBase.open(make_settings(chroma_host="127.0.0.1", chroma_port=chroma_server,
+                                                 collection="team-kb", data_dir=tmp_path / "other-machine"),
+                                   encoder=FakeEncoder())
+    d = tmp_path / "d.txt"
+    d.write_text("A100 GPU는 개당 약 15,000달러이다.", encoding="utf-8")
+    elsewhere.ingest([d])
+    latest = KnowledgeBase.open(settings, encoder=FakeEncoder())
+    assert "15,000달러" in latest.search("A100 GPU 가격", k=1, mode="sparse")[0].text
+    assert latest.retriever.sparse_index.loaded_from == "store"
 
 
 def test_unreachable_server_is_a_clear_error(make_settings):
