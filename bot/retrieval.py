@@ -206,6 +206,8 @@ class HybridRetriever:
     def search(self, query: str, k: int = 5, mode: str = "hybrid", filters: Filters | None = None) -> list[Hit]:
         """Top-k chunks for `query`. mode: hybrid | dense | sparse. `filters` restricts both sides before their
         top candidates are taken (see bot/filters.py)."""
+        if mode not in ("hybrid", "dense", "sparse"):
+            raise ValueError(f"search mode must be hybrid, dense or sparse, not {mode!r}")
         query = self.clean_query(query)
         scope = self.scope(filters)
         n = max(self.settings.candidates, k)

@@ -104,6 +104,12 @@ def test_opening_with_another_model_is_a_clear_error(make_settings, tmp_path):
     assert "fake-bigram-64" in str(err.value) and "--rebuild" in str(err.value)
 
 
+def test_an_unknown_search_mode_is_a_clear_error(fake_kb, tmp_path):
+    fake_kb.ingest([_docs(tmp_path)])
+    with pytest.raises(ValueError, match="hybrid, dense or sparse"):
+        fake_kb.search("요금", mode="bm25")
+
+
 def test_empty_and_long_queries(fake_kb, tmp_path):
     fake_kb.ingest([_docs(tmp_path)])
     with pytest.raises(ValueError, match="empty"):
