@@ -9,6 +9,7 @@ A web page's ETag / Last-Modified ride in its chunks' metadata too, committed wi
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import logging
 import os
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from .chunking import chunk_spans
 from .config import Settings
@@ -27,7 +29,7 @@ from .embeddings import Encoder
 from .errors import FetchError, IndexBusyError, LoadError
 from .fetch import Fetcher, doc_id_for_url, normalize_url
 from .filters import date_fields
-from .korean import bm25_terms_batch, sentence_spans_batch
+from .korean import analyse_batch, char_bigrams, morphemes, morphemes_batch, morphemes_between, sentence_spans_batch
 from .loaders import SUPPORTED, load_file
 from .progress import IngestStatus, Progress
 from .store import Store
@@ -37,6 +39,10 @@ __all__ = ["Indexer", "Progress", "IngestStatus", "collect_files"]
 log = logging.getLogger(__name__)
 PAGE_BYTES = 20_000  # a web page's size for the progress estimate until it is fetched (a typical article's text)
 CHUNKER_VERSION = 4  # bump when chunking changes, so the next ingest re-chunks every document
+# A chunk's stored BM25 terms leave out its own text's character bigrams, which a rebuild derives from the text
+# (`bot.retrieval.chunk_terms`): they were ~80% of the string, and Chroma spent ~1 ms a chunk storing it while
+# holding the GIL the encoder threads need. Version 1 (older chunks, no `terms_v`): every term stored.
+TERMS_VERSION = 2
 
 
 def context_text(settings: Settings, title: str, text: str, notes: str = "") -> str:
@@ -285,9 +291,12 @@ class Indexer:
 
         status = IngestStatus(files_total=len(sources), bytes_total=sum(s.size for s in sources))
         writer = _BatchWriter(self, existing, report, status, progress)
+        ahead = _AnalyseAhead(lambda group, analyses: self._chunk_and_add(group, analyses, writer, report, status,
+                                                                          progress),
+                              ahead=2 * self.settings.ingest_batch * self.settings.chunk_size)
         try:
             seen: set[str] = set()
-            pending: list[tuple[SourceDoc, _Source]] = []  # small documents are sentence-split together (faster)
+            pending: list[tuple[SourceDoc, _Source]] = []  # small documents are analysed together (faster)
             pending_chars = 0
             if progress:
                 progress(status)
@@ -319,12 +328,14 @@ class Indexer:
                 pending.append((d, src))
                 pending_chars += len(d.text)
                 if len(pending) >= 64 or pending_chars >= 1_000_000:
-                    self._chunk_and_add(pending, writer, report, status, progress)
+                    ahead.put(pending)
                     pending, pending_chars = [], 0
-            self._chunk_and_add(pending, writer, report, status, progress)
+            ahead.put(pending)
+            ahead.finish()
             writer.flush()
             writer.close()
         finally:
+            ahead.close()
             writer.close(quiet=True)  # an error or interrupt: still commit what was embedded
 
         changed = writer.changed
@@ -348,16 +359,15 @@ class Indexer:
             progress(status)
         return report
 
-    def _chunk_and_add(self, pending, writer: _BatchWriter, report: IngestReport, status: IngestStatus,
-                       progress: Progress | None) -> None:
+    def _chunk_and_add(self, pending, analyses: list, writer: _BatchWriter, report: IngestReport,
+                       status: IngestStatus, progress: Progress | None) -> None:
         s = self.settings
-        small = [d.text for d, _ in pending if len(d.text) <= BIG_TEXT]
-        small_spans = iter(sentence_spans_batch(small) if small else [])
-        for d, src in pending:
-            if len(d.text) <= BIG_TEXT:
-                spans = chunk_spans(d.text, s.chunk_size, s.chunk_overlap, next(small_spans))
+        for (d, src), analysis in zip(pending, analyses):
+            if analysis is not None:
+                sentences, terms = analysis
+                spans = chunk_spans(d.text, s.chunk_size, s.chunk_overlap, sentences)
             else:
-                spans = self._big_spans(d, writer, progress)
+                spans, terms = self._big_spans(d, writer, progress), None
             if not spans:
                 for name in ("added", "updated"):
                     if src.label in getattr(report, name):
@@ -365,7 +375,7 @@ class Indexer:
                 report.failed.append(FileFailure(src.label, "no text to index"))
                 writer.skip(src)
                 continue
-            writer.add(d, spans, src.size)
+            writer.add(d, spans, src.size, terms)
 
     def _big_spans(self, doc: SourceDoc, writer: _BatchWriter, progress: Progress | None) -> list[tuple[int, int]]:
         """A big document's chunk offsets, with progress: the run shows how far into the file it is from the start."""
@@ -384,10 +394,6 @@ class Indexer:
                                sentence_spans_segmented(doc.text, on_progress=moved))
         finally:
             status.current_split = None
-
-    def _context(self, doc: SourceDoc, text: str, notes: _Footnotes | None = None) -> str:
-        notes_text = notes(text) if notes is not None else footnote_context(doc.text, text)
-        return context_text(self.settings, doc.title, text, notes_text)
 
     @property
     def _chunking(self) -> str:
@@ -422,7 +428,8 @@ class Indexer:
             "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "path": doc.path,
             "published": doc.published or "", "publisher": doc.publisher or "", "author": doc.author or "",
             "start": c.start, "end": c.end, "index": c.index, "n_chunks": n_chunks,
-            "content_hash": doc.content_hash, "terms": terms, **date_fields(doc.published),
+            "content_hash": doc.content_hash, "terms": terms, "terms_v": TERMS_VERSION,
+            **date_fields(doc.published),
         }
         if doc.url:  # a web page: its key and validators live with its chunks, committed with them
             meta.update(url=doc.url, etag=doc.etag or "", last_modified=doc.last_modified or "",
@@ -446,15 +453,19 @@ class _BatchWriter:
         self.report = report
         self.status = status
         self.progress = progress
-        self.items: list[tuple[SourceDoc, Chunk, int, _Footnotes, float]] = []  # doc, chunk, n_chunks, notes, bytes
+        self.items: list[_Item] = []
         self.finishing: list[tuple[SourceDoc, int]] = []  # documents whose last chunk is in this batch
         self.current_id = ""
         self.changed = False
         self.lock = threading.Lock()  # the status is updated here and by the committer thread
         self._pool = None
         self._pending = None
+        self._title: tuple[str, tuple[list[str], list[str]]] = ("", ([], []))  # last title's terms (committer)
 
-    def add(self, doc: SourceDoc, spans: list[tuple[int, int]], size: int) -> None:
+    def add(self, doc: SourceDoc, spans: list[tuple[int, int]], size: int,
+            terms: list[tuple[int, str]] | None = None) -> None:
+        """Queue a document's chunks; `terms` are its morphemes from `analyse_batch` (None: analyse each chunk
+        when it is committed, as for a big document)."""
         st = self.status
         n = len(spans)
         have = self.existing.get(doc.doc_id, {}).get("hash_of", {})
@@ -470,8 +481,9 @@ class _BatchWriter:
                     st.current_done += 1
                     st.bytes_total -= weight
             else:
-                self.items.append((doc, Chunk(chunk_id=cid, doc_id=doc.doc_id, index=i, text=doc.text[a:b],
-                                              start=a, end=b), n, notes, weight))
+                chunk = Chunk(chunk_id=cid, doc_id=doc.doc_id, index=i, text=doc.text[a:b], start=a, end=b)
+                morphs = morphemes_between(terms, a, b) if terms is not None else None
+                self.items.append(_Item(doc, chunk, n, notes(chunk.text), weight, morphs))
             if i == n - 1:
                 self.finishing.append((doc, n))
             if len(self.items) >= self.ix.settings.ingest_batch:
@@ -498,7 +510,7 @@ class _BatchWriter:
         if items:
             if st.embed_started is None:
                 st.embed_started = time.monotonic()
-            texts = [ix._context(doc, c.text, notes) for doc, c, _, notes, _ in items]
+            texts = [context_text(ix.settings, it.doc.title, it.chunk.text, it.notes) for it in items]
             vecs = ix.encoder.encode_passages(texts)
         self._wait()
         self._pending = self._committer().submit(self._commit, items, finishing, texts, vecs)
@@ -532,10 +544,10 @@ class _BatchWriter:
     def _commit(self, items, finishing, texts: list[str], vecs) -> None:
         st, ix = self.status, self.ix
         if items:
-            terms = bm25_terms_batch(texts)
-            ids = [c.chunk_id for _, c, _, _, _ in items]
-            metas = [ix._meta(doc, c, n, " ".join(t)) for (doc, c, n, _, _), t in zip(items, terms)]
-            ix.store.upsert(ids, vecs, [c.text for _, c, _, _, _ in items], metas)
+            terms = self._stored_terms(items, texts)
+            ids = [it.chunk.chunk_id for it in items]
+            metas = [ix._meta(it.doc, it.chunk, it.n_chunks, t) for it, t in zip(items, terms)]
+            ix.store.upsert(ids, vecs, [it.chunk.text for it in items], metas)
         # New chunks first, stale ones after (one delete per batch: Chroma costs ~90 ms per call).
         stale: list[str] = []
         for doc, n in finishing:
@@ -550,8 +562,91 @@ class _BatchWriter:
             if items:
                 self.report.chunks_embedded += len(items)
                 st.chunks_done += len(items)
-                st.current_done += sum(1 for doc, *_ in items if doc.doc_id == self.current_id)
-                st.bytes_done += sum(w for *_, w in items)
+                st.current_done += sum(1 for it in items if it.doc.doc_id == self.current_id)
+                st.bytes_done += sum(it.weight for it in items)
             st.files_done += len(finishing)
             if self.progress:
                 self.progress(st)
+
+    def _stored_terms(self, items: list[_Item], texts: list[str]) -> list[str]:
+        """Each chunk's BM25 terms as stored (TERMS_VERSION): the morphemes of its context text (title, body,
+        footnote context) and the character bigrams of its title and footnote context; `chunk_terms` adds the
+        bigrams of its text. The body's morphemes come from the document's analysis when it has one."""
+        whole = iter(morphemes_batch([t for it, t in zip(items, texts) if it.morphs is None]))
+        out = []
+        for it in items:
+            title_morphs, title_bigrams = self._title_terms(it.doc)
+            if it.morphs is None:
+                morphs = next(whole)
+            else:
+                morphs = title_morphs + it.morphs + (morphemes(it.notes) if it.notes else [])
+            out.append(" ".join(morphs + title_bigrams + (char_bigrams(it.notes) if it.notes else [])))
+        return out
+
+    def _title_terms(self, doc: SourceDoc) -> tuple[list[str], list[str]]:
+        """(morphemes, character bigrams) of the title as it heads the context text, for the last document."""
+        if not (self.ix.settings.title_in_chunks and doc.title):
+            return [], []
+        if self._title[0] != doc.doc_id:
+            title = doc.title.replace("_", " ")
+            self._title = (doc.doc_id, (morphemes(title), char_bigrams(title)))
+        return self._title[1]
+
+
+class _Item(NamedTuple):
+    """A chunk waiting in a batch."""
+
+    doc: SourceDoc
+    chunk: Chunk
+    n_chunks: int
+    notes: str  # the footnote context its text gets (`footnote_context`), usually ""
+    weight: float  # its share of the file's bytes, for the estimate
+    morphs: list[str] | None  # its content morphemes from the document's analysis (None: not analysed yet)
+
+
+def _analyse(pending: list[tuple[SourceDoc, _Source]]) -> list:
+    """Sentence offsets and morphemes per document (`analyse_batch`), None for a big one (split on its own later,
+    with progress)."""
+    small = [d.text for d, _ in pending if len(d.text) <= BIG_TEXT]
+    done = iter(analyse_batch(small) if small else [])
+    return [next(done) if len(d.text) <= BIG_TEXT else None for d, _ in pending]
+
+
+class _AnalyseAhead:
+    """Analyses groups of documents with kiwi on a thread ahead of the one that chunks and embeds them, so the
+    encoder does not wait for the analysis (about 2 ms a chunk). Groups are taken in order once the ones queued
+    behind them hold `ahead` characters: about two batches of chunks, since a batch can span several groups of
+    short documents."""
+
+    def __init__(self, take: Callable[[list, list], None], ahead: int) -> None:
+        self.take = take  # (group, its analyses): chunks, embeds and commits the group
+        self.ahead = ahead
+        self._pool = None
+        self._queued: collections.deque = collections.deque()  # (group, future, characters)
+
+    def put(self, group: list) -> None:
+        if not group:
+            return
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="kbot-analyse")
+        chars = sum(len(d.text) for d, _ in group)
+        self._queued.append((group, self._pool.submit(_analyse, group), chars))
+        while sum(c for *_, c in self._queued) - self._queued[0][2] >= self.ahead:
+            self._take_one()
+
+    def finish(self) -> None:
+        """Take every queued group (waiting for their analyses)."""
+        while self._queued:
+            self._take_one()
+
+    def _take_one(self) -> None:
+        group, future, _ = self._queued.popleft()
+        self.take(group, future.result())
+
+    def close(self) -> None:
+        self._queued.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

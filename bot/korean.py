@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 
@@ -34,6 +35,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def sentence_spans_batch(texts: list[str]) -> list[list[tuple[int, int]]]:
     """Sentence offsets for many texts in one kiwi call (about twice as fast as one call per paragraph)."""
+    return [spans for spans, _ in analyse_batch(texts, with_terms=False)]
+
+
+def analyse_batch(texts: list[str], with_terms: bool = True
+                  ) -> list[tuple[list[tuple[int, int]], list[tuple[int, str]]]]:
+    """Sentence offsets and content morphemes (offset, form) of many texts from one kiwi pass.
+
+    Kiwi analyses every morpheme to find sentence ends anyway, so asking for the tokens costs nothing, while
+    analysing each chunk again for BM25 cost as much as the split. A chunk's morphemes are those starting inside
+    it (`morphemes_between`): the same as `morphemes(chunk)` (tested), since kiwi analyses sentences, and lines,
+    on their own.
+    """
     paras: list[tuple[int, int, str]] = []  # (text index, paragraph offset, paragraph)
     for ti, text in enumerate(texts):
         pos = 0
@@ -43,9 +56,10 @@ def sentence_spans_batch(texts: list[str]) -> list[list[tuple[int, int]]]:
                 paras.append((ti, pos, text[pos:end]))
             if m:
                 pos = m.end()
-    out: list[list[tuple[int, int]]] = [[] for _ in texts]
-    for ti, pos, sents in _split_paragraphs(paras):
+    out: list[tuple[list[tuple[int, int]], list[tuple[int, str]]]] = [([], []) for _ in texts]
+    for ti, pos, sents in _split_paragraphs(paras, with_terms):
         text = texts[ti]
+        spans, terms = out[ti]
         para_spans: list[tuple[int, int]] = []
         for sent in sents:
             a, b = pos + sent.start, pos + sent.end
@@ -56,18 +70,30 @@ def sentence_spans_batch(texts: list[str]) -> list[list[tuple[int, int]]]:
                     para_spans[-1] = (para_spans[-1][0], piece_b)
                 else:
                     para_spans.append((piece_a, piece_b))
-        out[ti].extend(para_spans)
+            if with_terms:
+                terms.extend((pos + t.start, t.form.lower()) for t in sent.tokens if t.tag in _KEEP)
+        spans.extend(para_spans)
     return out
 
 
-def _split_paragraphs(paras: list[tuple[int, int, str]], group: int = 1000):
+def morphemes_between(terms: list[tuple[int, str]], a: int, b: int) -> list[str]:
+    """The forms of `terms` (sorted by offset, from `analyse_batch`) that start in [a, b)."""
+    i = bisect.bisect_left(terms, (a, ""))
+    out = []
+    while i < len(terms) and terms[i][0] < b:
+        out.append(terms[i][1])
+        i += 1
+    return out
+
+
+def _split_paragraphs(paras: list[tuple[int, int, str]], with_terms: bool = False, group: int = 1000):
     """(text index, paragraph offset, kiwi sentences) per paragraph, splitting `group` paragraphs per kiwi call:
     kiwi's sentence objects for a whole 40 MB file at once were most of a big ingest's memory."""
     k = kiwi()
     for g in range(0, len(paras), group):
         part = paras[g:g + group]
         with _lock:
-            results = list(k.split_into_sents([p for _, _, p in part]))
+            results = list(k.split_into_sents([p for _, _, p in part], return_tokens=with_terms))
         for (ti, pos, _), sents in zip(part, results):
             yield ti, pos, sents
 

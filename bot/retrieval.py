@@ -12,7 +12,7 @@ from .config import Settings
 from .embeddings import Encoder
 from .errors import EmptyQueryError
 from .filters import Catalog, Scope, resolve
-from .korean import bm25_terms
+from .korean import bm25_terms, char_bigrams
 from .store import Store, StoredChunk
 from .tablecache import TableCache
 from .types import Filters, Hit
@@ -39,6 +39,15 @@ def score_fusion(scored: Sequence[Sequence[tuple[str, float]]], weights: Sequenc
         for cid, s in items:
             out[cid] = out.get(cid, 0.0) + w * (s - lo) / span
     return out
+
+
+def chunk_terms(text: str, metadata: dict) -> list[str]:
+    """A stored chunk's BM25 terms, taken out of its metadata: version 2 (`terms_v`, see
+    bot/indexing.TERMS_VERSION) leaves out the chunk text's character bigrams, derived here."""
+    terms = metadata.pop("terms", "").split()
+    if metadata.pop("terms_v", 1) >= 2:
+        terms += char_bigrams(text)
+    return terms
 
 
 def hit_from(chunk: StoredChunk, score: float, dense: float | None = None) -> Hit:
@@ -111,7 +120,7 @@ class SparseIndex:
                 def terms():  # each chunk's terms go into the matrix as it is read, then out of its metadata
                     for c in self.store.iter_all(include_documents=True):
                         chunks.append(c)
-                        yield c.metadata.pop("terms", "").split()
+                        yield chunk_terms(c.text, c.metadata)
 
                 with _gc_paused():
                     bm25 = BM25(terms(), k1=self.k1, b=self.b)

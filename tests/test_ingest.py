@@ -34,6 +34,25 @@ def test_second_run_changes_nothing_and_embeds_nothing(fake_kb, tmp_path):
     assert _snapshot(fake_kb) == before and fake_kb.store.revision() == rev
 
 
+def test_many_documents_are_analysed_in_groups_and_each_is_found_by_its_own_words(fake_kb, tmp_path):
+    """Over 64 documents are analysed a group at a time, the next group while the one before is embedded: every
+    document must land whole, under its own terms, and a second run must find nothing to do."""
+    d = tmp_path / "many"
+    d.mkdir()
+    names = ["가람", "나래", "다솜", "마루", "바다", "사랑", "아라", "자람", "차오름", "하늘"]
+    for i in range(150):
+        text = f"{names[i % 10]}{i}호 부품의 단가는 {i * 7}달러다.\n" + B * 3
+        (d / f"{i:03d}.txt").write_text(text, encoding="utf-8")
+    report = fake_kb.ingest([d])
+    assert report.ok and len(report.added) == 150
+    assert {c.metadata["source"] for c in fake_kb.store.iter_all()} == {str(p) for p in d.iterdir()}
+    for i in (0, 63, 64, 65, 127, 128, 149):
+        top = fake_kb.search(f"{names[i % 10]}{i}호 부품", k=1, mode="sparse")[0]
+        assert top.source == str(d / f"{i:03d}.txt") and f"{i * 7}달러" in top.text
+    again = fake_kb.ingest([d])
+    assert len(again.unchanged) == 150 and again.chunks_embedded == 0
+
+
 def test_changed_file_replaces_its_chunks(fake_kb, tmp_path):
     docs = _docs(tmp_path)
     fake_kb.ingest([docs])
@@ -123,3 +142,31 @@ def test_search_on_an_empty_index_says_how_to_ingest(fake_kb):
 
     with pytest.raises(NotIndexedError, match="kbot ingest"):
         fake_kb.search("GPT-3")
+
+
+def test_stored_bm25_terms_are_those_of_each_chunk_analysed_alone(fake_kb):
+    """Ingest takes a chunk's morphemes from its document's one kiwi pass instead of analysing the chunk again:
+    the terms must still be the chunk's own (title, body, footnote context), off only where kiwi reads a word
+    differently with the sentences around it ("그동안" vs "그" + "동안")."""
+    from collections import Counter
+    from pathlib import Path
+
+    from bot.indexing import context_text, footnote_context
+    from bot.korean import bm25_terms
+    from bot.loaders import load_file
+    from bot.retrieval import chunk_terms
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    fake_kb.ingest([corpus])
+    texts = {str(p): load_file(p).text for p in corpus.glob("*.md")}
+    chunks = differing = total = 0
+    for c in fake_kb.store.iter_all(True):
+        m = c.metadata
+        text = texts[m["source"]]
+        ctx = context_text(fake_kb.settings, m["title"], c.text, footnote_context(text, c.text))
+        want, got = Counter(bm25_terms(ctx)), Counter(chunk_terms(c.text, dict(m)))
+        assert {t for t in got if t.startswith("#")} == {t for t in want if t.startswith("#")}, c.chunk_id
+        differing += sum(((want - got) + (got - want)).values())
+        total += sum(want.values())
+        chunks += 1
+    assert chunks > 90 and differing / total < 0.01, (differing, total)
