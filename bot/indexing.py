@@ -29,7 +29,15 @@ from .embeddings import Encoder
 from .errors import FetchError, IndexBusyError, LoadError
 from .fetch import Fetcher, doc_id_for_url, normalize_url
 from .filters import date_fields
-from .korean import analyse_batch, char_bigrams, morphemes, morphemes_batch, morphemes_between, sentence_spans_batch
+from .korean import (
+    Terms,
+    analyse_batch,
+    char_bigrams,
+    morphemes,
+    morphemes_batch,
+    morphemes_between,
+    sentence_spans_batch,
+)
 from .loaders import SUPPORTED, load_file
 from .progress import IngestStatus, Progress
 from .store import Store
@@ -463,7 +471,7 @@ class _BatchWriter:
         self._title: tuple[str, tuple[list[str], list[str]]] = ("", ([], []))  # last title's terms (committer)
 
     def add(self, doc: SourceDoc, spans: list[tuple[int, int]], size: int,
-            terms: list[tuple[int, str]] | None = None) -> None:
+            terms: Terms | None = None) -> None:
         """Queue a document's chunks; `terms` are its morphemes from `analyse_batch` (None: analyse each chunk
         when it is committed, as for a big document)."""
         st = self.status
@@ -633,7 +641,9 @@ class _AnalyseAhead:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="kbot-analyse")
         chars = sum(len(d.text) for d, _ in group)
         self._queued.append((group, self._pool.submit(_analyse, group), chars))
-        while sum(c for *_, c in self._queued) - self._queued[0][2] >= self.ahead:
+        if any(len(d.text) > BIG_TEXT for d, _ in group):
+            self.finish()  # now, before the next files load: a big text alone outweighs the look-ahead
+        while self._queued and sum(c for *_, c in self._queued) - self._queued[0][2] >= self.ahead:
             self._take_one()
 
     def finish(self) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 import re
 import threading
+from array import array
+from typing import NamedTuple
 
 _kiwi = None
 _lock = threading.Lock()
@@ -38,9 +40,16 @@ def sentence_spans_batch(texts: list[str]) -> list[list[tuple[int, int]]]:
     return [spans for spans, _ in analyse_batch(texts, with_terms=False)]
 
 
-def analyse_batch(texts: list[str], with_terms: bool = True
-                  ) -> list[tuple[list[tuple[int, int]], list[tuple[int, str]]]]:
-    """Sentence offsets and content morphemes (offset, form) of many texts from one kiwi pass.
+class Terms(NamedTuple):
+    """A text's content morphemes in offset order, compact: about 12 bytes a morpheme where (offset, form) tuples
+    took 170, since the forms of one `analyse_batch` call are shared strings."""
+
+    offsets: array
+    forms: list[str]
+
+
+def analyse_batch(texts: list[str], with_terms: bool = True) -> list[tuple[list[tuple[int, int]], Terms]]:
+    """Sentence offsets and content morphemes of many texts from one kiwi pass.
 
     Kiwi analyses every morpheme to find sentence ends anyway, so asking for the tokens costs nothing, while
     analysing each chunk again for BM25 cost as much as the split. A chunk's morphemes are those starting inside
@@ -56,13 +65,14 @@ def analyse_batch(texts: list[str], with_terms: bool = True
                 paras.append((ti, pos, text[pos:end]))
             if m:
                 pos = m.end()
-    out: list[tuple[list[tuple[int, int]], list[tuple[int, str]]]] = [([], []) for _ in texts]
+    out = [([], Terms(array("q"), [])) for _ in texts]
+    shared: dict[str, str] = {}
     for ti, pos, sents in _split_paragraphs(paras, with_terms):
         text = texts[ti]
         spans, terms = out[ti]
         para_spans: list[tuple[int, int]] = []
-        for sent in sents:
-            a, b = pos + sent.start, pos + sent.end
+        for a, b, toks in sents:
+            a, b = pos + a, pos + b
             # kiwi sometimes glues the next sentence's opening quoted word onto a finished sentence
             # ("...나뉜다. '익스플로어'" + "는 ..."): cut after the sentence end, re-join what touches.
             for piece_a, piece_b in _split_after_ends(text, a, b):
@@ -70,30 +80,33 @@ def analyse_batch(texts: list[str], with_terms: bool = True
                     para_spans[-1] = (para_spans[-1][0], piece_b)
                 else:
                     para_spans.append((piece_a, piece_b))
-            if with_terms:
-                terms.extend((pos + t.start, t.form.lower()) for t in sent.tokens if t.tag in _KEEP)
+            for start, form in toks:
+                terms.offsets.append(pos + start)
+                terms.forms.append(shared.setdefault(form, form))
         spans.extend(para_spans)
     return out
 
 
-def morphemes_between(terms: list[tuple[int, str]], a: int, b: int) -> list[str]:
-    """The forms of `terms` (sorted by offset, from `analyse_batch`) that start in [a, b)."""
-    i = bisect.bisect_left(terms, (a, ""))
-    out = []
-    while i < len(terms) and terms[i][0] < b:
-        out.append(terms[i][1])
-        i += 1
-    return out
+def morphemes_between(terms: Terms, a: int, b: int) -> list[str]:
+    """The forms of `terms` (from `analyse_batch`) that start in [a, b)."""
+    offsets = terms.offsets
+    return terms.forms[bisect.bisect_left(offsets, a):bisect.bisect_left(offsets, b)]
 
 
 def _split_paragraphs(paras: list[tuple[int, int, str]], with_terms: bool = False, group: int = 1000):
-    """(text index, paragraph offset, kiwi sentences) per paragraph, splitting `group` paragraphs per kiwi call:
-    kiwi's sentence objects for a whole 40 MB file at once were most of a big ingest's memory."""
+    """(text index, paragraph offset, sentences) per paragraph, splitting `group` paragraphs per kiwi call.
+
+    Each sentence is (start, end, content morphemes as (offset, lower-cased form)), taken out of kiwi's objects
+    as each paragraph comes back: kiwi's sentence and token objects for a whole 40 MB file at once were most of a
+    big ingest's memory, and its tokens for a long paragraph several times the text."""
     k = kiwi()
     for g in range(0, len(paras), group):
         part = paras[g:g + group]
+        results = []
         with _lock:
-            results = list(k.split_into_sents([p for _, _, p in part], return_tokens=with_terms))
+            for sents in k.split_into_sents([p for _, _, p in part], return_tokens=with_terms):
+                results.append([(s.start, s.end, [(t.start, t.form.lower()) for t in s.tokens if t.tag in _KEEP]
+                                 if with_terms else ()) for s in sents])
         for (ti, pos, _), sents in zip(part, results):
             yield ti, pos, sents
 
