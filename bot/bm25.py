@@ -8,29 +8,52 @@ import numpy as np
 from scipy import sparse
 
 
+class _Vocabulary(dict):
+    """Term -> id, numbering a term the first time it is looked up."""
+
+    def __missing__(self, term: str) -> int:
+        self[term] = n = len(self)
+        return n
+
+
 class BM25:
     """BM25 (Lucene idf). `docs` are token lists; search takes query tokens."""
 
     def __init__(self, docs: Iterable[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
         # One pass over the documents (a generator is fine), keeping per document only the ids of its distinct
         # terms and their counts: at 100K chunks the token strings themselves would be over a gigabyte.
-        vocab: dict[str, int] = {}
+        vocab = _Vocabulary()
+        term_id = vocab.__getitem__  # mapped in C; only a new term calls back into Python
+        rows_parts: list[np.ndarray] = []
         cols_parts: list[np.ndarray] = []
         tf_parts: list[np.ndarray] = []
         lengths: list[int] = []
-        for toks in docs:
-            ids = np.asarray([vocab.setdefault(t, len(vocab)) for t in toks], dtype=np.int32)
-            terms, counts = np.unique(ids, return_counts=True)
-            cols_parts.append(terms)
+        block: list[np.ndarray] = []
+
+        def count_block() -> None:  # distinct terms and counts of a block of documents in one sort, not one each
+            ids = np.concatenate(block).astype(np.int64)
+            rows = np.repeat(np.arange(len(block), dtype=np.int64), [len(a) for a in block])
+            keys, counts = np.unique(rows << 32 | ids, return_counts=True)
+            rows_parts.append((keys >> 32).astype(np.int32) + (len(lengths) - len(block)))
+            cols_parts.append((keys & 0xFFFFFFFF).astype(np.int32))
             tf_parts.append(counts.astype(np.float32))
+            block.clear()
+
+        for toks in docs:
+            block.append(np.fromiter(map(term_id, toks), dtype=np.int32, count=len(toks)))
             lengths.append(len(toks))
-        self.vocab = vocab
+            if len(block) == 2048:
+                count_block()
+        if block:
+            count_block()
+        self.vocab = dict(vocab)  # a plain dict from here: looking up a query's unknown term must not add it
         n = len(lengths)
         self.n_docs = n
         cols_a = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int32)
         tf = np.concatenate(tf_parts) if tf_parts else np.zeros(0, dtype=np.float32)
-        rows_a = np.repeat(np.arange(n, dtype=np.int32), [len(c) for c in cols_parts])
-        del cols_parts, tf_parts
+        rows_a = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int32)
+        for parts in (cols_parts, tf_parts, rows_parts):
+            parts.clear()
         length = np.asarray(lengths, dtype=np.float32)
         df = np.bincount(cols_a, minlength=len(vocab)).astype(np.float32)
         self.df = df  # documents holding each vocabulary term (the answerability features' idf)

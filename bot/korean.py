@@ -151,18 +151,18 @@ def morphemes_batch(texts: list[str]) -> list[list[str]]:
     return [[t.form.lower() for t in toks if t.tag in _KEEP] for toks in results]
 
 
-_WORD = re.compile(r"\w+")
+# At each position: the two word characters starting there, or a one-character word. One C-level scan, in text
+# order; a third faster than slicing each word (this is most of a 100K-chunk table rebuild).
+_BIGRAM = re.compile(r"(?=(\w\w|(?<!\w)\w(?!\w)))")
 
 
 def char_bigrams(text: str) -> list[str]:
-    """Character bigrams inside each word ("요금제" -> "요금", "금제"), prefixed to keep them apart from morphemes.
+    """Character bigrams inside each word ("요금제" -> "요금", "금제"), prefixed to keep them apart from morphemes;
+    a one-character word is kept whole.
 
     They catch what morpheme analysis splits or misses (compounds, names, spacing variants).
     """
-    out = []
-    for w in _WORD.findall(text.lower()):
-        out += [f"#{w[i:i + 2]}" for i in range(len(w) - 1)] if len(w) > 1 else [f"#{w}"]
-    return out
+    return ["#" + g for g in _BIGRAM.findall(text.lower())]
 
 
 def bm25_terms(text: str) -> list[str]:

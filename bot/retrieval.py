@@ -118,7 +118,7 @@ class SparseIndex:
                 chunks = []
 
                 def terms():  # each chunk's terms go into the matrix as it is read, then out of its metadata
-                    for c in self.store.iter_all(include_documents=True):
+                    for c in self.store.iter_all(include_documents=True, read_ahead=True):
                         chunks.append(c)
                         yield chunk_terms(c.text, c.metadata)
 

@@ -32,6 +32,36 @@ def test_bm25_prefers_the_document_with_the_rare_term():
     assert bm.top(["없는단어"], 3) == []
 
 
+def test_bm25_scores_are_the_okapi_formula_over_thousands_of_documents():
+    """The table is counted in blocks of documents: scores past the first block, and documents with no terms,
+    must still be the textbook BM25 (Lucene idf) computed one document at a time."""
+    import math
+    import random
+    from collections import Counter
+
+    rng = random.Random(7)
+    words = [f"w{i}" for i in range(300)]
+    docs = [[rng.choice(words[: 20 + i % 280]) for _ in range(rng.randint(0, 30))] for i in range(5000)]
+    k1, b = 0.9, 0.4
+    bm = BM25(iter(docs), k1=k1, b=b)
+    n, avgdl = len(docs), sum(map(len, docs)) / len(docs)
+    df = Counter(t for d in docs for t in set(d))
+    for query in (["w3"], ["w250", "w7"], ["w299", "없는단어"]):
+        want = []
+        for d in docs:
+            tf = Counter(d)
+            want.append(sum(math.log1p((n - df[t] + 0.5) / (df[t] + 0.5)) * tf[t] * (k1 + 1)
+                            / (tf[t] + k1 * (1 - b + b * len(d) / avgdl)) for t in set(query) if tf[t]))
+        assert list(bm.scores(query)) == pytest.approx(want, rel=1e-5, abs=1e-6)
+
+
+def test_char_bigrams_are_the_in_word_pairs_in_text_order():
+    from bot.korean import char_bigrams
+
+    assert char_bigrams("요금제 A100, 월 9달러") == ["#요금", "#금제", "#a1", "#10", "#00", "#월", "#9달", "#달러"]
+    assert char_bigrams("") == [] and char_bigrams("— …") == []
+
+
 def test_morphemes_drop_particles_and_endings():
     toks = morphemes("크리에이트 요금제에서 토큰을 다 쓰면 추가 1000개당 얼마를 내?")
     assert "크리에이트" in toks and "토큰" in toks and "1000" in toks
