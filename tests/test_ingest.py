@@ -34,6 +34,9 @@ def test_second_run_changes_nothing_and_embeds_nothing(fake_kb, tmp_path):
     assert _snapshot(fake_kb) == before and fake_kb.store.revision() == rev
 
 
+NAMES = ["가람", "나래", "다솜", "마루", "바다", "사랑", "아라", "자람", "차오름", "하늘"]
+
+
 def _numbered_docs(tmp_path, n=150):
     d = tmp_path / "many"
     d.mkdir()
@@ -43,9 +46,6 @@ def _numbered_docs(tmp_path, n=150):
     return d
 
 
-NAMES = ["가람", "나래", "다솜", "마루", "바다", "사랑", "아라", "자람", "차오름", "하늘"]
-
-
 @pytest.mark.parametrize("batch", [256, 8])
 def test_many_documents_are_analysed_in_groups_and_each_is_found_by_its_own_words(make_settings, tmp_path, batch):
     """Over 64 documents are analysed a group at a time, the next group while the one before is embedded (with
@@ -53,12 +53,11 @@ def test_many_documents_are_analysed_in_groups_and_each_is_found_by_its_own_word
     document must land whole, under its own terms, and a second run must find nothing to do."""
     fake_kb = KnowledgeBase.open(make_settings(ingest_batch=batch), encoder=FakeEncoder())
     d = _numbered_docs(tmp_path)
-    names = NAMES
     report = fake_kb.ingest([d])
     assert report.ok and len(report.added) == 150
     assert {c.metadata["source"] for c in fake_kb.store.iter_all()} == {str(p) for p in d.iterdir()}
     for i in (0, 63, 64, 65, 127, 128, 149):
-        top = fake_kb.search(f"{names[i % 10]}{i}호 부품", k=1, mode="sparse")[0]
+        top = fake_kb.search(f"{NAMES[i % 10]}{i}호 부품", k=1, mode="sparse")[0]
         assert top.source == str(d / f"{i:03d}.txt") and f"{i * 7}달러" in top.text
     again = fake_kb.ingest([d])
     assert len(again.unchanged) == 150 and again.chunks_embedded == 0
@@ -235,7 +234,7 @@ def test_an_index_with_the_earlier_stored_terms_searches_the_same(fake_kb):
     chunks = list(fake_kb.store.iter_all(True))
     assert chunks and all(c.metadata.get("terms_v") == 2 for c in chunks)
     # None drops the key (Chroma merges an update into the metadata)
-    fake_kb.store._get().update(ids=[c.chunk_id for c in chunks], metadatas=[
+    fake_kb.store.update_metadata([c.chunk_id for c in chunks], [
         {"terms": " ".join(chunk_terms(c.text, dict(c.metadata))), "terms_v": None} for c in chunks])
     fake_kb.store.bump_revision()
     assert not any("terms_v" in c.metadata for c in fake_kb.store.iter_all())
