@@ -24,11 +24,13 @@ def test_chunks_respect_size_overlap_and_offsets():
     for c in chunks:
         assert TEXT[c.start:c.end] == c.text
         assert len(c.text) <= 60 or " " not in c.text.strip()
-    # neighbours share exactly one sentence, and together they cover every sentence
+    # neighbours share exactly one sentence (the last of one is the first of the next), and together they cover
+    # every sentence
+    sentences = sentence_spans(TEXT)
     for a, b in zip(chunks, chunks[1:]):
-        assert b.start < a.end and b.start > a.start
+        assert b.start > a.start and (b.start, a.end) in sentences, (a.text, b.text)
     covered = {i for c in chunks for i in range(c.start, c.end)}
-    for a, b in sentence_spans(TEXT):
+    for a, b in sentences:
         assert set(range(a, b)) <= covered
 
 
