@@ -106,8 +106,14 @@ def test_cost_cli():
     assert r.exit_code == 2 and "not a number" in r.output
     r = CliRunner().invoke(app, ["cost", "ask", "175B 모델을 fp16으로 올리려면 H100 80GB가 몇 장 필요해?"])
     assert r.exit_code == 0 and "5 GPU" in r.output and "350 GB" in r.output
+    # asked to compute without the token count: the CLI asks for exactly that input
+    r = CliRunner().invoke(app, ["cost", "ask", "크리에이트 요금제로 한 달 요금을 계산해 줘"])
+    assert r.exit_code == 2 and "한 달에 쓸 토큰 수를 알려 주세요" in r.output, r.output
+    assert "계산 질문으로 보이지 않습니다" not in r.output
+    # the plan's stated monthly fee is a look-up (see test_costq), not a calculation missing an input
     r = CliRunner().invoke(app, ["cost", "ask", "크리에이트 요금제면 한 달에 얼마야?"])
-    assert r.exit_code == 2 and "토큰 수" in r.output
+    assert r.exit_code == 2 and "계산 질문으로 보이지 않습니다" in r.output, r.output
+    assert "알려 주세요" not in r.output
     r = CliRunner().invoke(app, ["cost", "check"])
     assert r.exit_code == 1 and "1163억원" in r.output
 
