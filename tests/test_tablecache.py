@@ -86,10 +86,20 @@ def test_a_corrupt_or_truncated_table_file_is_ignored_and_rewritten(make_setting
     for damaged in (good[: len(good) // 2], b"not a table", good[:100] + b"\0" * 64 + good[164:]):
         path.write_bytes(damaged)
         later = _restart(make_settings)
-        assert _sources(later, "솔라") == ["llm.md"]
+        rebuilt = later.search("솔라 매개변수", k=2, mode="sparse")
+        assert [h.source for h in rebuilt][:1] == ["llm.md"]
         assert later.retriever.sparse_index.loaded_from == "store"
-        assert _restart(make_settings).search("솔라", mode="sparse")  # rewritten: the next start loads it
-        assert path.read_bytes() != damaged
+        # rewritten: the next start loads the file, and it holds the table rebuilt from the store (both articles,
+        # the same scores), not the damaged bytes
+        again = _restart(make_settings)
+        hits = again.search("솔라 매개변수", k=2, mode="sparse")
+        index = again.retriever.sparse_index
+        assert index.loaded_from == "cache" and path.read_bytes() != damaged
+        assert [(h.chunk_id, h.score, h.text) for h in hits] == [(h.chunk_id, h.score, h.text) for h in rebuilt]
+        table = {cid: c.text for cid, c in index.by_id.items()}
+        assert table == {cid: c.text for cid, c in later.retriever.sparse_index.by_id.items()}
+        assert {c.metadata["doc_id"] for c in index.by_id.values()} == {"gpu", "llm"}
+        assert _sources(again, "블랙웰") == ["gpu.md"]
 
 
 def test_different_bm25_parameters_do_not_reuse_the_table(make_settings):
