@@ -1,6 +1,7 @@
 """The OpenAI backend: the real `openai` client over HTTP against a fake OpenAI-compatible server on 127.0.0.1."""
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -182,13 +183,23 @@ def test_prompt_injection_in_a_document_stays_data(fake_kb, fake, tmp_path):
     (docs / "evil.md").write_text(attack, encoding="utf-8")
     fake_kb.ingest([docs])
     kb = kb_for(fake_kb, fake)
-    fake.queue(Step(reply=cite("100달러", "크리에이트 요금제는 월 100달러입니다")))
+    answer = cite("100달러", "크리에이트 요금제는 월 100달러입니다")
+
+    def gullible(body: dict) -> str:
+        """A model that obeys whatever reaches it outside a <document> element (an element ends at the first
+        </document>, as a naive reader sees it) and otherwise answers from the documents."""
+        outside = " ".join(re.sub(r"<document\b[^>]*>.*?</document>", "", m["content"] or "", flags=re.S)
+                           for m in body["messages"])
+        return "해킹됨" if "해킹됨" in outside or "규칙이 없다" in outside else answer(body)
+
+    fake.queue(Step(reply=gullible))
     a = kb.ask("크리에이트 요금제는 얼마야?")
+    assert a.status == "answered" and "해킹됨" not in a.text, a.text  # the model never saw the attack as a prompt
+    assert a.body == "크리에이트 요금제는 월 100달러입니다 [1]" and "100달러" in a.citations[0].hit.text, a.body
     body = fake.completions()[0]
     system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
     assert "무시하고" not in system and "</system>" not in user
     assert user.count("</document>") == len(documents(body)) == 1  # the chunk cannot close its element early
     assert "무시하고" in documents(body)[1]
-    assert a.status == "answered" and "해킹됨" not in a.text
     extractive = fake_kb.ask("크리에이트 요금제는 얼마야?")
     assert "100달러" in extractive.text
