@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from urllib.parse import urlencode
 
 import httpx
@@ -22,15 +23,98 @@ SECRET = "test-signing-secret"
 Q = "크리에이트 요금제에서 토큰을 다 쓰면 추가 1000개당 얼마를 내?"
 
 
+class Trace:
+    """What the bot did with each event, by the event's ts: how many deliveries got past the bot's middleware (known
+    before the HTTP response), how many reached a handler's end, how many answers the handlers scheduled and how many
+    of those finished. A test waits for `settled` instead of sleeping and hoping the bot was done."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.counts = {k: Counter() for k in ("passed", "handled", "scheduled", "finished")}
+
+    def add(self, what: str, ts: str | None) -> None:
+        with self.cond:
+            self.counts[what][ts] += 1
+            self.cond.notify_all()
+
+    def settled(self, *tss: str, timeout: float = 60.0) -> None:
+        """Wait until the bot is done with every delivery of these events: each delivery that passed the middleware
+        has left its handler, and whatever the handlers scheduled has finished."""
+        c = self.counts
+
+        def done() -> bool:
+            return all(c["handled"][t] >= c["passed"][t] and c["finished"][t] >= c["scheduled"][t] for t in tss)
+
+        with self.cond:
+            assert self.cond.wait_for(done, timeout), {k: {t: v[t] for t in tss} for k, v in c.items()}
+
+
+def traced_bot(kb: KnowledgeBase):
+    """The real SlackBot, reporting to a Trace when its middleware, handlers and answering work are done."""
+    from bot.slack import SlackBot
+
+    class TracedBot(SlackBot):
+        def __init__(self, kb: KnowledgeBase) -> None:
+            self.trace = Trace()
+            super().__init__(kb)
+            self.pool = TracedPool(self.pool, self.trace)
+
+        def _register(self) -> None:
+            super()._register()  # the bot's own middleware (duplicate deliveries) runs before this one
+
+            @self.app.middleware
+            def passed(body, next):  # noqa: A002 - Bolt's argument name
+                event = body.get("event") if isinstance(body, dict) else None
+                if isinstance(event, dict):
+                    self.trace.add("passed", event.get("ts"))
+                return next()
+
+        def _on_mention(self, event: dict, context) -> None:
+            try:
+                super()._on_mention(event, context)
+            finally:
+                self.trace.add("handled", event.get("ts"))
+
+        def _on_message(self, event: dict, context) -> None:
+            try:
+                super()._on_message(event, context)
+            finally:
+                self.trace.add("handled", event.get("ts"))
+
+    return TracedBot(kb)
+
+
+class TracedPool:
+    """The bot's answering pool, counting the work scheduled and finished for each event (by its ts)."""
+
+    def __init__(self, pool, trace: Trace) -> None:
+        self.pool, self.trace = pool, trace
+
+    def submit(self, fn, *args, **kwargs):
+        ts = args[0].get("ts") if args and isinstance(args[0], dict) else None
+        self.trace.add("scheduled", ts)
+
+        def run():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.trace.add("finished", ts)
+
+        return self.pool.submit(run)
+
+    def __getattr__(self, name: str):
+        return getattr(self.pool, name)
+
+
 class Server:
     """uvicorn serving the bot's FastAPI app in a thread, and a signed-request sender."""
 
     def __init__(self, kb: KnowledgeBase, fake: FakeSlack) -> None:
         import uvicorn
 
-        from bot.slack import SlackBot, http_app
+        from bot.slack import http_app
 
-        self.bot = SlackBot(kb)
+        self.bot = traced_bot(kb)
         self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(http_app(self.bot), host="127.0.0.1", port=self.port,
                                                     log_level="warning"))
@@ -162,8 +246,9 @@ def test_thread_follow_up_uses_the_thread_as_history(server, fake):
     # a message in a thread the bot never joined is not for the bot
     server.event({"type": "message", "channel_type": "channel", "channel": "CGENERAL", "user": "U2",
                   "text": "점심 뭐 먹지?", "ts": "1700000003.000200", "thread_ts": "1700000003.000100"})
-    time.sleep(1.0)
-    assert len(fake.of("chat.postMessage")) == 2
+    server.bot.trace.settled("1700000003.000200")  # the bot has looked at the thread and is done with the message
+    assert server.bot.trace.counts["handled"]["1700000003.000200"] == 1  # it reached the bot, not lost on the way
+    assert len(fake.of("chat.postMessage")) == 2 and not fake.of("reactions.add")[2:]
 
 
 def test_after_a_restart_thread_follow_ups_are_answered_and_a_retried_mention_is_not_answered_twice(
@@ -195,7 +280,8 @@ def test_after_a_restart_thread_follow_ups_are_answered_and_a_retried_mention_is
         fake.add_message("CGENERAL", people, {"type": "message", "user": "U2", "text": "회의 언제죠?", "ts": people})
         after.event({"type": "message", "channel_type": "channel", "channel": "CGENERAL", "user": "U3",
                      "text": "3시요", "ts": "1700000011.000200", "thread_ts": people})
-        time.sleep(1.5)
+        after.bot.trace.settled(ts, "1700000011.000200")  # done with the redelivery and the people's thread
+        assert after.bot.trace.counts["handled"][ts] == after.bot.trace.counts["handled"]["1700000011.000200"] == 1
         posts = fake.of("chat.postMessage")
         assert len(posts) == 2, [p["text"][:40] for p in posts]
     finally:
@@ -237,8 +323,12 @@ def test_bad_signatures_stale_and_unsigned_requests_are_rejected_and_nothing_pos
     assert server.event(ev, secret="forged-secret").status_code == 401
     assert server.event(ev, ts=int(time.time()) - 600).status_code == 401
     assert server.event(ev, secret=None).status_code == 401
-    time.sleep(1.0)
+    assert not server.bot.trace.counts["passed"]["1700000006.000100"]  # rejected before reaching the bot
     assert not fake.of("chat.postMessage") and not fake.of("reactions.add")
+    # the same event, signed: answered once, so nothing before it was taken in (or answered) on the side
+    assert server.event(ev).status_code == 200
+    server.bot.trace.settled("1700000006.000100")
+    assert len(fake.of("chat.postMessage")) == 1 and len(fake.of("reactions.add")) == 1
 
 
 def test_retried_event_is_answered_once_and_bots_and_other_channels_are_ignored(server, fake):
@@ -251,7 +341,7 @@ def test_retried_event_is_answered_once_and_bots_and_other_channels_are_ignored(
                   "text": "내가 쓴 답", "ts": "1700000007.000300"})
     server.event(mention(Q, "1700000007.000400", channel="CRANDOM"))  # not in KBOT_SLACK_CHANNELS
     fake.wait_for("chat.postMessage")
-    time.sleep(1.5)
+    server.bot.trace.settled(*(f"1700000007.000{n}00" for n in range(1, 5)))  # done with every delivery
     posts = fake.of("chat.postMessage")
     assert len(posts) == 1 and posts[0]["thread_ts"] == "1700000007.000100"
 
