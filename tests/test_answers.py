@@ -20,8 +20,14 @@ def answers(corpus_kb):
 def test_dev_quality_bars(answers):
     facts = [r for r in ROWS if r["type"] == "fact"]
     refuse = [r for r in ROWS if r["type"] == "refuse"]
-    answer_acc = sum(any(a in answers[r["id"]].text for a in r["answers"]) for r in facts) / len(facts)
-    citation_acc = sum(any(any(a in c.hit.text for a in r["answers"]) for c in answers[r["id"]].citations)
+    # Scored on what the answer itself says and the chunks it cites, and only for answers: `text` also lists source
+    # titles and related documents, so a refusal listing "GPT-3 유료화: 익스플로어·크리에이트·…" would count as right.
+    def answered(r):
+        return answers[r["id"]].status == "answered"
+
+    answer_acc = sum(answered(r) and any(a in answers[r["id"]].body for a in r["answers"])
+                     for r in facts) / len(facts)
+    citation_acc = sum(answered(r) and any(a in c.hit.text for a in r["answers"] for c in answers[r["id"]].citations)
                        for r in facts) / len(facts)
     refusal_acc = sum(answers[r["id"]].status == "no_answer" for r in refuse) / len(refuse)
     false_refusals = sum(answers[r["id"]].status == "no_answer" for r in facts) / len(facts)
