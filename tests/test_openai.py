@@ -194,6 +194,7 @@ def test_prompt_injection_in_a_document_stays_data(fake_kb, fake, tmp_path):
 
     fake.queue(Step(reply=gullible))
     a = kb.ask("크리에이트 요금제는 얼마야?")
+    assert len(fake.completions()) == 1, ("the model was never asked", a.text)
     assert a.status == "answered" and "해킹됨" not in a.text, a.text  # the model never saw the attack as a prompt
     assert "크리에이트 요금제는 월 100달러입니다 [1]" in a.body and "100달러" in a.citations[0].hit.text, a.body
     body = fake.completions()[0]
