@@ -60,9 +60,11 @@ ANSWER_TYPES: list[tuple[str, re.Pattern, re.Pattern | None]] = [
     ("memory", re.compile(r"메모리|용량|vram", re.I), re.compile(r"\d\s?(GB|TB|MB|기가|테라)", re.I)),
     ("money", re.compile(r"얼마|가격|비용|요금|원가|매출|금액|값|투자\s?(액|금|규모)|몸값|가치|수익|이익|손실|예산"),
      re.compile(r"\d\s?[만억천조]?\s?(달러|원|센트|유로|엔|위안|파운드)|\$\s?\d|[만억천조]\s?(달러|원)")),
-    ("count", re.compile(r"몇\s?(개|장|대|가지|비트|번|회|곳|종|권|편|위|층|척|마리|호|차)|개수"),
-     re.compile(r"(\d|수)\s?[십백만억천]?\s?여?\s?(개|장|대|가지|비트|번|회|곳|종|권|편|위|층|척|마리|호|차)|"
-                r"(한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s?(개|장|대|가지|번|곳|명|척|마리)")),
+    ("count", re.compile(r"몇\s?(개|장|대|가지|비트|번|회|곳|종|권|편|위|층|척|마리|호|차|점)|개수"),
+     re.compile(r"(\d|수)\s?[십백만억천]?\s?여?\s?(개|장|대|가지|비트|번|회|곳|종|권|편|위|층|척|마리|호|차|점)|"
+                r"(한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s?(개|장|대|가지|번|곳|명|척|마리)|"
+                # a count written without its counter: "1750억 파라미터", "175B"
+                r"\d[\d,.]*\s?[만억조](?!\s?[천백십]?\s?(원|달러|엔|위안|유로|파운드))|\d\s?[BMT](?![A-Za-z])")),
     ("number", re.compile(r"몇|(?<![가-힣])수\s?(는|가|를)|(원|석|객|자|생|횟|점|표|구)수(는|가|를)?"),
      re.compile(r"\d|(한|두|세|네|다섯)\s?(개|명|번|가지)")),
     ("person", re.compile(r"누구|누가|인물은|사람은|선수는|감독은|작가는|저자는|창업자|설립자"), None),
@@ -75,7 +77,7 @@ STRICT_TYPES = {"count", "ratio", "duration", "people", "number", "power", "memo
 FEATURES = ["cov", "cov_ctx", "bigram", "named_sent", "named_ctx", "has_named", "type_wanted", "type_match",
             "oov", "uncovered_max", "rank", "dense", "dense_top", "width2", "n_terms", "fused",
             "cov_x_named", "type_ok", "cov_x_type", "uncov_sent_max", "cov_common", "cov_pred", "q_best_cov",
-            "q_best_common", "cov_gap", "type_anchor", "head_ok"]
+            "q_best_common", "cov_gap", "type_anchor", "head_ok", "type_elsewhere"]
 # What a figure is: revenue is not a loss. Shared with bot/grounding.py.
 LABELS = {
     "revenue": re.compile(r"매출|수익|수입|revenue|sales", re.I),
@@ -124,7 +126,9 @@ def _latin_in(form: str, low: str) -> bool:
     if not parts:
         return False
     body = r"[-.\s]?".join(re.escape(p) for p in parts)
-    pattern = rf"(?<![a-z0-9])(?<![a-z0-9][-.]){body}(?![a-z0-9]|[-.][a-z0-9])"
+    # a name without a version ("OPT") is met by its versions ("OPT-175B"); a versioned one (GPT-3) only by itself
+    tail = r"(?![a-z0-9])" if not re.search(r"\d", form) else r"(?![a-z0-9]|[-.][a-z0-9])"
+    pattern = rf"(?<![a-z0-9])(?<![a-z0-9][-.]){body}{tail}"
     return re.search(pattern, low) is not None
 
 
@@ -277,6 +281,12 @@ class Model:
     trees: tuple[dict, ...]  # each: feature, threshold, left, right, leaf (bool), value (lists, one per node)
     threshold: float
     meta: dict
+    # per register of the question (`register`): spoken questions share fewer words with the text that answers
+    # them, so the same score means more; each bar was chosen on the tuning halves
+    thresholds: tuple[tuple[str, float], ...] = ()
+
+    def threshold_for(self, question: str, part: bool = False) -> float:
+        return dict(self.thresholds).get(register(question, part), self.threshold)
 
     def probs(self, xs: list[list[float]]):
         """The probability that each candidate (a row of features) holds the answer."""
@@ -315,7 +325,7 @@ class Model:
         if list(d["features"]) != FEATURES:
             raise ValueError("answerability.json was trained on other features: run scripts/train_answerability.py")
         return cls(tuple(d["features"]), float(d["baseline"]), tuple(d["trees"]), float(d["threshold"]),
-                   d.get("meta", {}))
+                   d.get("meta", {}), tuple(sorted(d.get("thresholds", {}).items())))
 
 
 @cache
@@ -357,6 +367,14 @@ class QuestionView:
         self.oov = sum(w for t, w in self.weights.items() if stats.df.get(t, 0) == 0) / self.total
         self.max_idf = max(self.weights.values(), default=1.0) or 1.0
         self.named = named_things(question, tags)
+        # a name's morphemes ("오픈" + "ai" of 오픈AI, "ms") are covered by any spelling of the name (OpenAI,
+        # 마이크로소프트): coverage counts names, not the letters the question happened to use
+        self.name_terms: list[tuple[Named, frozenset[str]]] = []
+        for n in self.named:
+            if n.kind in ("latin", "proper"):
+                parts = frozenset(t for t in self.terms if t in n.text.lower())
+                if parts and len(spellings(n.text)) > 1:
+                    self.name_terms.append((n, parts))
         self.type = asked_type(question)
         self.proper = {f.lower() for f, t in tags if t == "NNP"}
         self.head = asked_head(tags)
@@ -368,6 +386,17 @@ class QuestionView:
         for w in QUESTION_WORDS:
             bare = bare.replace(w, " ")
         self.bigrams = _bigrams(bare)
+
+
+SPOKEN = re.compile(r"(야|어|해|돼|래|대|냐|니|지|죠|줘|요|임|음|남|게|거|데|네)\s*[?？.!~]*\s*$")
+
+
+def register(question: str, part: bool = False) -> str:
+    """written ("…은 무엇인가?", "…은?"), spoken ("…뭐야?", "…했어?", "…나요?") or part (a clause of a multi-part
+    question, which lost its sentence's context)."""
+    if part:
+        return "part"
+    return "spoken" if SPOKEN.search(question) else "written"
 
 
 INTERROGATIVE = re.compile(r"몇|얼마|언제|며칠|누구|누가|어디|어느")
@@ -446,6 +475,7 @@ class Judge:
             low_chunk = f"{h.title}\n{h.text}".lower()
             chunk_values = number_values(h.text)
             ctx_terms = a.all_terms | _title_terms(h.title)
+            ctx_terms |= {t for n, parts in qv.name_terms if matches(n, low_chunk, set()) for t in parts}
             named_ctx = _named_share(qv.named, low_chunk, chunk_values)
             uncovered = [w for t, w in qv.weights.items() if t not in ctx_terms]
             uncovered_max = max(uncovered, default=0.0) / qv.max_idf
@@ -474,6 +504,9 @@ class Judge:
                             masked = _mask_names(sent)
                             found = float(looks.search(masked) is not None)
                     terms = frozenset().union(*a.terms[i:j])
+                    if qv.name_terms:
+                        low_sent = sent.lower()
+                        terms |= {t for n, parts in qv.name_terms if matches(n, low_sent, set()) for t in parts}
                     if qv.head_is_type and found:
                         terms |= {qv.head}  # "1500만원" answers 가격 / 값 / 비용 whichever word the sentence uses
                     cov = sum(w for t, w in qv.weights.items() if t in terms) / qv.total
@@ -505,25 +538,40 @@ class Judge:
                          qv.oov, uncovered_max, hi / 5.0, dense, dense_top, float(width == 2),
                          math.log1p(len(qv.terms)) / 3.0, h.score,
                          cov * named_sent, type_ok, cov * type_ok, max(missing, default=0.0) / qv.max_idf,
-                         cov_common, cov_pred, 0.0, 0.0, 0.0, anchor, head_ok]
+                         cov_common, cov_pred, 0.0, 0.0, 0.0, anchor, head_ok, 0.0]
                     out.append(Candidate(hi, s, e, x, cov))
         # question-level context: how well the best candidate covers the question, and this one's distance to it
         best_cov = max((c.x[0] for c in out), default=0.0)
         best_common = max((c.x[20] for c in out), default=0.0)
+        # the asked figure is missing here but another candidate has one of its kind ("10억 달러" beside a sentence
+        # about MS's cloud that names no sum)
+        typed = any(c.x[7] * c.x[25] > 0 for c in out)
         for c in out:
             c.x[22], c.x[23], c.x[24] = best_cov, best_common, best_cov - c.x[0]
+            c.x[27] = float(typed and c.x[6] > 0 and c.x[7] * c.x[25] == 0)
         return out
 
-    def judge(self, question: str, hits: list[Hit]) -> Judgement:
-        """The best candidate and whether the model finds it answers `question`."""
+    def judge(self, question: str, hits: list[Hit], part: bool = False) -> Judgement:
+        """The best candidate and whether the model finds it answers `question` (`part`: one part of a multi-part
+        question)."""
         cands = self.candidates(question, hits)
+        qv_label = _asked_label(question)
+        if qv_label in ("revenue", "loss", "profit"):
+            # 매출/손실/이익 asked: a sentence that never calls its figure that states some other sum
+            cands = [c for c in cands if LABELS[qv_label].search(hits[c.hit_index].text[c.start:c.end])]
         if not cands:
             return Judgement(None, 0.0, False)
         probs = self.model.probs([c.x for c in cands])
         p = float(probs.max())
         # among equally good candidates the shortest: a pair adds a sentence about something else
         i = min((k for k in range(len(cands)) if probs[k] >= p - 1e-9), key=lambda k: cands[k].end - cands[k].start)
-        return Judgement(cands[i], p, p >= self.model.threshold)
+        return Judgement(cands[i], p, p >= self.model.threshold_for(question, part))
+
+
+def _asked_label(question: str) -> str | None:
+    """The kind of figure the question's head asks for (매출 → revenue), as `QuestionView.label`."""
+    head = asked_head(_tags(question))
+    return next((k for k, pattern in LABELS.items() if head and pattern.search(head)), None)
 
 
 @cache

@@ -572,14 +572,22 @@ def bench_answerability(
     work: Annotated[Path | None, typer.Option(help="Index folder (kept for re-runs); default "
                                                   "DATA_DIR/bench/answerability.")] = None,
 ) -> None:
-    """Refusals and answers on KorQuAD near-misses: the test half of a seeded split (tuning half trains the model)."""
+    """Answers and refusals in every question style (factoid, colloquial, explanatory, multi-part): the test halves
+    of seeded splits (the tuning halves train the models). `--llm local` adds the older KorQuAD-only report for
+    that backend on a seeded sample."""
     from .config import load_settings
-    from .evals.answerability import render, run
+    from .evals import styles
 
     settings = load_settings()
-    result = run(settings, korquad, out, work or settings.data_dir / "bench" / "answerability",
-                 llm or ["extractive"], sample, console.print)
-    console.print(render(result), highlight=False, markup=False)
+    work = work or settings.data_dir / "bench" / "answerability"
+    result = styles.run(settings, korquad, out, work, console.print)
+    console.print(styles.render(result), highlight=False, markup=False)
+    others = [b for b in (llm or []) if b != "extractive"]
+    if others:
+        from .evals.answerability import render, run
+
+        result = run(settings, korquad, out / "generative", work, others, sample, console.print)
+        console.print(render(result), highlight=False, markup=False)
 
 
 @bench_app.command("scale")

@@ -69,13 +69,18 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1.0)
 
 
-def check_sentence(sentence: str, evidence: str, allowed: set[float] = frozenset()) -> str | None:
-    """Why `sentence` is not held by `evidence` (None when it is)."""
+def check_sentence(sentence: str, evidence: str, allowed: set[float] = frozenset(),
+                   chunks: list[tuple[str, str]] | None = None, asked: list[Named] | None = None) -> str | None:
+    """Why `sentence` is not held by `evidence` (None when it is). With `chunks` ((heading, text) of each cited
+    chunk), each number must also be stated in a sentence that names the same subject and year (`asked`: the
+    question's names and years, for a sentence that names none itself)."""
     values = _numbers(sentence)
     have = number_values(evidence)
     for v in values:
         if not any(_close(v, w) for w in have | set(allowed)):
             return "근거에 없는 수치"
+    if chunks is not None and not _bound(MARKER.sub(" ", sentence), values, chunks, asked or [], allowed):
+        return "근거의 수치는 다른 대상이나 연도에 대한 것"
     low = evidence.lower()
     bare = MARKER.sub(" ", sentence)
     missing: list[Named] = [n for n in named_things(bare) if n.kind in ("latin", "proper", "year")
@@ -85,6 +90,39 @@ def check_sentence(sentence: str, evidence: str, allowed: set[float] = frozenset
     if not _label_ok(bare, values, evidence):
         return "근거와 다른 항목(매출/손실 등)"
     return None
+
+
+def _bound(sentence: str, values: list[float], chunks: list[tuple[str, str]], asked: list[Named],
+           allowed: set[float]) -> bool:
+    """Each number of `sentence` is stated in a sentence of the evidence (with the sentence before it and the
+    chunk's heading: title and date) that also names the subject and the year it is about: the sentence's own names
+    and years, or the question's when the sentence names none ("직원은 52명이었다" answers the question's
+    organisation and year). The attribution rules of bot/disagree.py, applied to generated text."""
+    named = named_things(sentence)
+    names = [n for n in named if n.kind in ("latin", "proper")] or [n for n in asked if n.kind in ("latin", "proper")]
+    years = [n for n in named if n.kind == "year"] or [n for n in asked if n.kind == "year"]
+    if not names and not years:
+        return True
+    year_values = {n.value for n in years}
+    for v in values:
+        if any(_close(v, w) for w in allowed) or any(_close(v, y) for y in year_values if y is not None):
+            continue  # the question's own number, or the year itself
+        if not any(_window_ok(v, head, text, names, years) for head, text in chunks):
+            return False
+    return True
+
+
+def _window_ok(v: float, head: str, text: str, names: list[Named], years: list[Named]) -> bool:
+    spans = sentence_spans(text) or [(0, len(text))]
+    for j, (a, b) in enumerate(spans):
+        if not any(_close(v, w) for w in number_values(text[a:b])):
+            continue
+        window = f"{head}\n{text[spans[j - 1][0]:b] if j else text[a:b]}".lower()
+        have = number_values(window)
+        if all(matches(y, window, have) for y in years) and (not names or any(matches(n, window, have)
+                                                                               for n in names)):
+            return True
+    return False
 
 
 def needs_evidence(sentence: str) -> bool:
@@ -109,10 +147,13 @@ def claims(text: str) -> list[list[str]]:
     return out
 
 
-def ground(text: str, citations: list[Citation], allowed: set[float] = frozenset()) -> Grounding:
+def ground(text: str, citations: list[Citation], allowed: set[float] = frozenset(),
+           question: str | None = None) -> Grounding:
     """Keep the sentences of `text` that the chunks they cite hold; drop the rest (with the reason). `allowed`:
-    values that need no evidence (the question's own numbers, the cost tool's results)."""
+    values that need no evidence (the question's own numbers, the cost tool's results). With `question`, a number
+    must be stated about the same subject and year as the sentence (or the question) names."""
     by_number = {c.number: c for c in citations}
+    asked = named_things(question) if question else None
     lines: list[str] = []
     dropped: list[tuple[str, str]] = []
     for sentences in claims(text):
@@ -124,7 +165,9 @@ def ground(text: str, citations: list[Citation], allowed: set[float] = frozenset
             if not evidence:
                 why = "인용 없는 수치·이름" if needs_evidence(sentence) else None
             else:
-                why = check_sentence(sentence, evidence, allowed)
+                chunks = [(f"{by_number[n].hit.title} {by_number[n].hit.published or ''}", by_number[n].hit.text)
+                          for n in cited if n in by_number] if asked is not None else None
+                why = check_sentence(sentence, evidence, allowed, chunks, asked)
             if why is None:
                 kept.append(sentence)
             else:

@@ -21,6 +21,9 @@ UNSUPPORTED = "생성된 답의 문장이 인용한 문서로 하나도 확인�
 NO_DATE = "날짜 없음"
 SOURCES = "출처"
 DISAGREE = "출처마다 값이 다릅니다"
+NEAREST = ("문서에 질문의 답이 그대로 적혀 있지는 않습니다. 가장 가까운 내용을 보여 드립니다. "
+           "인용한 문장을 직접 확인해 주세요.")
+MISSING = "문서에서 찾지 못한 부분"
 
 
 def dropped_warning(answer: Answer) -> str:
@@ -64,8 +67,9 @@ def parts(answer: Answer) -> list[str]:
     """What an answer shows, in order, as part kinds; each surface formats the kinds its own way.
 
     notice | value, calc (a calculation) | not_found, unsupported, related (a refusal) | unverified, body | ask
-    (needs_input) | body; then disagree when the sources state different values, dropped when sentences were
-    removed, and sources (each cited source with its date).
+    (needs_input) | nearest (the passage is the nearest the documents hold, not a stated answer), body, missing
+    (parts of a multi-part question the documents lack); then disagree when the sources state different values,
+    dropped when sentences were removed, and sources (each cited source with its date).
     """
     kinds = ["notice"] if answer.notice else []
     if answer.status == "calculated" and answer.calculation is not None:
@@ -76,7 +80,11 @@ def parts(answer: Answer) -> list[str]:
     elif answer.status == "unverified":
         kinds += ["unverified", "body"]
     else:
+        if answer.status == "answered" and answer.support == "related":
+            kinds.append("nearest")
         kinds.append("ask" if answer.status == "needs_input" else "body")
+        if answer.missing_parts and answer.status == "answered":
+            kinds.append("missing")
     if answer.disagreement and answer.status == "answered":
         kinds.append("disagree")
     if answer.dropped_claims and answer.status != "unsupported":
@@ -98,7 +106,9 @@ def plain(answer: Answer) -> str:
         "related": lambda: f"{RELATED}:\n" + "\n".join(f"- {h.title} ({h.published or NO_DATE})"
                                                         for h in answer.related),
         "unverified": lambda: UNVERIFIED,
+        "nearest": lambda: f"※ {NEAREST}",
         "body": lambda: answer.body,
+        "missing": lambda: f"{MISSING}: " + " / ".join(answer.missing_parts),
         "ask": lambda: answer.body,
         "dropped": lambda: dropped_warning(answer),
         "disagree": lambda: f"⚠ {disagree_head(answer)}:\n" + "\n".join(
@@ -139,7 +149,9 @@ def markdown(answer: Answer) -> str:
         "related": lambda: f"{RELATED}:\n" + "\n".join(
             f"- {md_escape(h.title)} ({md_escape(h.published or NO_DATE)})" for h in answer.related),
         "unverified": lambda: f"⚠️ {md_escape(UNVERIFIED.removeprefix('⚠ '))}",
+        "nearest": lambda: f"≈ *{md_escape(NEAREST)}*",
         "body": lambda: md_escape(answer.body),
+        "missing": lambda: f"⊘ **{MISSING}**: " + " / ".join(md_escape(p) for p in answer.missing_parts),
         "ask": lambda: f"？ {md_escape(answer.body)}",
         "dropped": lambda: f"⚠️ **{md_escape(dropped_warning(answer).removeprefix('⚠ '))}**",
         "disagree": lambda: f"⚠️ **{md_escape(disagree_head(answer))}**\n" + "\n".join(
@@ -229,7 +241,9 @@ def slack_body(answer: Answer) -> str:
         "unsupported": lambda: UNSUPPORTED,
         "related": lambda: None,
         "unverified": lambda: f":warning: {UNVERIFIED.removeprefix('⚠ ')}",
+        "nearest": lambda: f":grey_question: _{NEAREST}_",
         "body": lambda: slack_escape(answer.body),
+        "missing": lambda: f":mag: *{MISSING}*: " + " / ".join(slack_escape(p) for p in answer.missing_parts),
         "ask": lambda: slack_escape(answer.body),
         "dropped": lambda: f":warning: {dropped_warning(answer).removeprefix('⚠ ')}",
         "disagree": lambda: f":warning: *{slack_escape(disagree_head(answer))}*\n" + "\n".join(
@@ -304,7 +318,9 @@ def rich_answer(answer: Answer) -> list:
         "related": lambda: Text(f"{RELATED}:\n" + "\n".join(f"- {h.title} ({h.published or NO_DATE})"
                                                              for h in answer.related)),
         "unverified": lambda: Text(UNVERIFIED, style="yellow"),
+        "nearest": lambda: Text(f"※ {NEAREST}", style="yellow"),
         "body": lambda: Text(answer.body),
+        "missing": lambda: Text(f"{MISSING}: " + " / ".join(answer.missing_parts), style="yellow"),
         "ask": lambda: Text(answer.body),
         "dropped": lambda: Text(dropped_warning(answer), style="yellow"),
         "disagree": lambda: Text.assemble((f"⚠ {disagree_head(answer)}", "bold yellow"), *(

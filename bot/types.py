@@ -190,6 +190,10 @@ class Answer:
     dropped_claims: list[str] = field(default_factory=list)  # generated sentences their evidence did not hold
     disagreement: list[Stated] = field(default_factory=list)  # the sources' differing values, newest first
     filters: Filters | None = None  # the filter the answer was restricted to (status no_match: nothing passed it)
+    # "stated": the cited sentences state the answer; "related": they are the nearest passage the documents hold,
+    # shown as such on every surface and never as the answer
+    support: str = "stated"
+    missing_parts: list[str] = field(default_factory=list)  # parts of a multi-part question the documents lack
 
     @property
     def result(self):

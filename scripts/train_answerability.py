@@ -1,8 +1,10 @@
-"""Train the answerability model on the tuning half of the KorQuAD benchmark and write bot/data/answerability.json.
+"""Train the answerability models on the tuning halves of every question style and write bot/data/answerability.json
+(which sentence answers a factoid question, and whether) and bot/data/passages.json (whether a passage answers an
+open question, and whether retrieval found anything relevant at all).
 
     .venv/bin/python scripts/train_answerability.py [--korquad ../shared/bench/korquad/KorQuAD_v1.0_dev.json]
 
-Reproducible: the split has a fixed seed, the index is rebuilt from the same paragraphs, and the solver is
+Reproducible: every split has a fixed seed, the indexes are rebuilt from the same texts, and the solvers are
 deterministic; tests/test_answerability.py retrains and compares with the committed parameters.
 """
 
@@ -16,18 +18,33 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+REWRITES = 600  # colloquial rewrites of the KorQuAD tuning half's questions
 
 
-def train(korquad: Path, work: Path, log=print, rows: list | None = None, corpus_weight: float = 20.0) -> dict:
-    """The model's parameters; `rows`, when given, receives the candidates' feature rows.
+def train(korquad: Path, work: Path, log=print, rows: list | None = None, corpus_weight: float = 20.0,
+          style_weight: float = 5.0, passages: dict | None = None, cache: Path | None = None) -> dict:
+    """The factoid model's parameters; `rows`, when given, receives its candidates' feature rows, and `passages`,
+    when given, the passage model's parameters.
 
-    Training data: KorQuAD's tuning half, plus the tuning half of the questions written about corpus/
-    (tests/data/corpus_answerability.jsonl), each of those weighted `corpus_weight` times (they are 28 against
-    about 2,400, and they are the domain kbot serves).
+    Training data, tuning halves only: KorQuAD's questions and their colloquial rewrites; the questions written
+    about corpus/ (tests/data/corpus_answerability.jsonl, weighted `corpus_weight`: 28 against about 2,400, and the
+    domain kbot serves) and in every style (tests/data/styles/corpus_styles.jsonl); the report questions
+    (tests/data/styles/, weighted `style_weight`). The factoid threshold keeps out-of-fold false refusals within
+    0.04 in every style.
     """
+    from bot.answerability import register
     from bot.config import Settings
     from bot.embeddings import Encoder
     from bot.evals.answerability import build, corpus_items, fit, open_corpus, open_half, training_rows
+    from bot.evals.styles import (
+        corpus_halves,
+        fit_passages,
+        judge_rows,
+        korquad_items,
+        open_reports,
+        passage_rows,
+        report_halves,
+    )
 
     settings = Settings(_env_file=None)
     encoder = Encoder(settings)
@@ -35,28 +52,107 @@ def train(korquad: Path, work: Path, log=print, rows: list | None = None, corpus
     kb = open_half(settings, tune, work, encoder, log)
     xs, ys, groups = training_rows(kb, tune.items, log)
     weights = [1.0] * len(ys)
+    items, styles = list(tune.items), ["factoid"] * len(tune.items)
+    registers = [register(it.question) for it in tune.items]
     written = corpus_items(ROOT / "tests" / "data" / "corpus_answerability.jsonl")["tune"]
     ckb = open_corpus(settings, ROOT / "corpus", work, encoder, log)
     cx, cy, cg = training_rows(ckb, written, log)
     xs += cx
     ys += cy
-    groups += [len(tune.items) + g for g in cg]
+    groups += [len(items) + g for g in cg]
     weights += [corpus_weight] * len(cy)
+    items += written
+    styles += ["factoid"] * len(written)
+    registers += [register(it.question) for it in written]
+
+    docs, reports = report_halves()["tune"]
+    rkb = open_reports(settings, docs, "reports-tune", work, encoder, log)
+    colloquial = [it for it in korquad_items(tune, korquad, REWRITES) if it.style == "colloquial"]
+    written_styles = corpus_halves()["tune"]
+    for skb, sitems, w in ((kb, colloquial, 1.0), (rkb, reports, style_weight), (ckb, written_styles, corpus_weight)):
+        sx, sy, sg, units = judge_rows(skb, sitems, log)
+        xs += sx
+        ys += sy
+        groups += [len(items) + g for g in sg]
+        weights += [w] * len(sy)
+        items += [u for u, _, _ in units]
+        styles += [s.split("/")[1] for _, s, _ in units]
+        registers += [r for _, _, r in units]
     if rows is not None:
         rows.extend(xs)
-    return fit(xs, ys, groups, tune.items + written, weights=weights)
+    prows: list = []
+    if passages is not None:
+        prows = passage_rows(rkb, reports, log) + passage_rows(ckb, written_styles, log)
+        prows += passage_rows(kb, colloquial[:300], log)
+        prows += passage_rows(kb, [it for it in korquad_items(tune, korquad, 0)][::8], log)
+        passages.update(fit_passages(prows))
+    if cache is not None:
+        import pickle
+
+        cache.write_bytes(pickle.dumps((xs, ys, groups, items, weights, styles, registers, prows)))
+    return fit(xs, ys, groups, items, weights=weights, styles=styles, registers=registers)
+
+
+def train_passages(korquad: Path, work: Path, log=print) -> dict:
+    """The passage model alone, from the same tuning sets and indexes as `train`."""
+    from bot.config import Settings
+    from bot.embeddings import Encoder
+    from bot.evals.answerability import build, open_corpus, open_half
+    from bot.evals.styles import corpus_halves, fit_passages, korquad_items, open_reports, passage_rows, report_halves
+
+    settings = Settings(_env_file=None)
+    encoder = Encoder(settings)
+    tune = build(korquad)["tune"]
+    kb = open_half(settings, tune, work, encoder, log)
+    ckb = open_corpus(settings, ROOT / "corpus", work, encoder, log)
+    docs, reports = report_halves()["tune"]
+    rkb = open_reports(settings, docs, "reports-tune", work, encoder, log)
+    colloquial = [it for it in korquad_items(tune, korquad, REWRITES) if it.style == "colloquial"]
+    prows = passage_rows(rkb, reports, log) + passage_rows(ckb, corpus_halves()["tune"], log)
+    prows += passage_rows(kb, colloquial[:300], log)
+    prows += passage_rows(kb, [it for it in korquad_items(tune, korquad, 0)][::8], log)
+    return fit_passages(prows)
+
+
+def refit(cache: Path, passages: dict | None = None) -> dict:
+    """Fit again from the rows a previous `train` saved (to try fitting choices without recomputing features)."""
+    import pickle
+
+    from bot.evals.answerability import fit
+    from bot.evals.styles import fit_passages
+
+    xs, ys, groups, items, weights, styles, registers, prows = pickle.loads(cache.read_bytes())
+    if passages is not None:
+        passages.update(fit_passages(prows))
+    return fit(xs, ys, groups, items, weights=weights, styles=styles, registers=registers)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--korquad", type=Path, default=ROOT.parent / "shared/bench/korquad/KorQuAD_v1.0_dev.json")
-    ap.add_argument("--work", type=Path, default=None, help="Where the tuning index is built (default: a temp dir).")
+    ap.add_argument("--work", type=Path, default=None, help="Where the tuning indexes are built (default: a temp dir).")
     ap.add_argument("--out", type=Path, default=ROOT / "bot/data/answerability.json")
+    ap.add_argument("--passages-out", type=Path, default=ROOT / "bot/data/passages.json")
+    ap.add_argument("--rows", type=Path, default=None, help="Save the feature rows here (or, with --refit, read them).")
+    ap.add_argument("--refit", action="store_true", help="Fit from the rows saved by an earlier run.")
+    ap.add_argument("--passages-only", action="store_true", help="Only the passage model (needs --work's indexes).")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        params = train(args.korquad, args.work or Path(tmp))
+    passages: dict = {}
+    if args.passages_only:
+        args.passages_out.write_text(json.dumps(train_passages(args.korquad, args.work), ensure_ascii=False,
+                                                indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.passages_out}")
+        return
+    if args.refit:
+        params = refit(args.rows, passages)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            params = train(args.korquad, args.work or Path(tmp), passages=passages, cache=args.rows)
     args.out.write_text(json.dumps(params, separators=(",", ":")) + "\n", encoding="utf-8")
+    args.passages_out.write_text(json.dumps(passages, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}: threshold {params['threshold']}, {params['meta']}")
+    print(f"wrote {args.passages_out}: refuse {passages['refuse']}, stated {passages['stated']}, "
+          f"relevant {passages['relevant']}, {passages['meta']}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,10 @@ def test_dev_quality_bars(answers):
                      for r in facts) / len(facts)
     citation_acc = sum(answered(r) and any(a in c.hit.text for a in r["answers"] for c in answers[r["id"]].citations)
                        for r in facts) / len(facts)
-    refusal_acc = sum(answers[r["id"]].status == "no_answer" for r in refuse) / len(refuse)
+    # a near-miss must not be presented as answered: refused, or shown as the nearest passage (a spoken question
+    # between the spoken and the written bar of the answerability model)
+    refusal_acc = sum(answers[r["id"]].status == "no_answer" or answers[r["id"]].support == "related"
+                      for r in refuse) / len(refuse)
     false_refusals = sum(answers[r["id"]].status == "no_answer" for r in facts) / len(facts)
     # The learned answerability model is trained on KorQuAD's tuning half and written corpus questions, never on
     # these: issue 11's bar is that the dev set does not get worse than the old gate fitted to it (0.90 each).

@@ -116,13 +116,13 @@ class AnswerFlow:
         return scope is None or all(scope.admits(c.hit.doc_id, c.hit.publisher, c.hit.published)
                                     for c in answer.citations)
 
-    def judge(self, question: str, hits: list[Hit]):
+    def judge(self, question: str, hits: list[Hit], part: bool = False):
         """The best sentence of `hits` for `question` (an extractive `Picked` whose `answerable` says whether it
         clears the learned threshold; `score` is the model's probability), or None when the hits hold no sentence.
         One model (bot/answerability.py) both ranks the sentences and decides to refuse."""
         from ..extractive import pick
 
-        return pick(question, hits, self.corpus.stats())
+        return pick(question, hits, self.corpus.stats(), part=part)
 
     def verify(self, question: str, text: str, hits: list[Hit]) -> Answer:
         """A generated text as an Answer: citations checked against the shown `hits`, refusals and uncited text
@@ -202,7 +202,7 @@ def keep_grounded(question: str, body: str, citations: list[Citation]) -> tuple[
     from ..numerals import find_numbers
 
     by_number = {c.number: c for c in citations}
-    g = ground(body, citations, {q.value for q in find_numbers(question)})
+    g = ground(body, citations, {q.value for q in find_numbers(question)}, question)
     if not g.dropped:
         return body, citations, []
     dropped = g.dropped_claims

@@ -56,6 +56,16 @@ class GenerativeFlow(AnswerFlow):
             standalone = self.retriever.clean_query(standalone)
         return standalone, self.find(standalone, self.settings.answer_chunks, filters)
 
+    def relevant(self, question: str, hits: list[Hit]) -> tuple[float, bool]:
+        """Whether retrieval found text bearing on any part of `question` (bot/passages.py), and how likely."""
+        from ..passages import relevance
+        from ..questions import shape
+
+        if not hits:
+            return 0.0, False
+        stats = self.corpus.stats()
+        return max((relevance(p, hits, stats) for p in shape(question).parts), key=lambda r: r[0])
+
     def fit(self, inputs: dict, llm) -> list[Hit]:
         """The chunks the prompt can hold (all of them, unless the model has a small context window)."""
         return inputs["hits"]
@@ -66,16 +76,16 @@ class GenerativeFlow(AnswerFlow):
 
         standalone, hits = self.prepare(question, history, llm, filters)
         routed = self.route(standalone, filters)
-        picked = self.judge(standalone, hits) if routed is None or routed.status == "needs_input" else None
-        if (routed is None or routed.status == "needs_input") and (picked is None or not picked.answerable):
-            # the same learned gate as the extractive flow: no generation for what the corpus lacks (a calculation
-            # passes: the model may call the cost tools; one missing an input is asked for)
-            answer = routed or self.no_answer(hits)
-            answer.standalone = standalone
-            answer.confidence = picked.score if picked is not None else 0.0
-            yield answer.text
-            yield answer
-            return
+        if routed is None or routed.status == "needs_input":
+            # The only gate before generation: retrieval found nothing that bears on the question. Whether the
+            # chunks answer it is the model's call (the prompt tells it to say so plainly), checked afterwards.
+            score, relevant = self.relevant(standalone, hits)
+            if not relevant:
+                answer = routed or self.no_answer(hits)
+                answer.standalone, answer.confidence = standalone, score
+                yield answer.text
+                yield answer
+                return
         inputs = {"question": question, "hits": hits, "history": history}
         inputs["hits"] = hits = self.fit(inputs, llm)
         chain = answer_chain(llm, tools=cost_tools() if self.tools else None)

@@ -391,9 +391,13 @@ def training_rows(kb, items: list[Item], log: Callable[[str], None]) -> tuple[li
 
 
 def fit(xs: list[list[float]], ys: list[int], groups: list[int], items: list[Item],
-        max_false_refusal: float = 0.04, weights: list[float] | None = None) -> dict:
+        max_false_refusal: float = 0.04, weights: list[float] | None = None,
+        styles: list[str] | None = None, registers: list[str] | None = None) -> dict:
     """Gradient-boosted trees on the candidates, then the threshold on each question's best candidate: the highest
-    refusal accuracy whose false-refusal rate on the tuning half stays within `max_false_refusal`."""
+    refusal accuracy whose false-refusal rate on the tuning half stays within `max_false_refusal`. With `styles`
+    (one per item), the threshold must keep false refusals within the bound in every style with 20 or more
+    answerable questions, and refusal is counted over all near-misses. With `registers` (written, spoken, part:
+    `bot.answerability.register`), each register gets its own threshold under the same rule."""
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -418,16 +422,55 @@ def fit(xs: list[list[float]], ys: list[int], groups: list[int], items: list[Ite
     best = np.zeros(len(items))
     for gi, p in zip(groups, probs):
         best[gi] = max(best[gi], p)
-    # the threshold is chosen on KorQuAD's tuning questions (the written corpus questions are too few to set it)
-    korquad = np.array([not it.qid.startswith("corpus-") for it in items])
-    best, items = best[korquad], [it for it, k in zip(items, korquad) if k]
+    if styles is None:
+        # the threshold is chosen on KorQuAD's tuning questions (the written corpus questions are too few to set it)
+        korquad = np.array([not it.qid.startswith("corpus-") for it in items])
+        best, items = best[korquad], [it for it, k in zip(items, korquad) if k]
+        styles = ["factoid"] * len(items)
     ans = np.array([it.answerable for it in items])
-    chosen, chosen_ref = 0.0, -1.0
-    for t in np.unique(np.round(best, 4)):
-        fr = float(np.mean(best[ans] < t))
-        ref = float(np.mean(best[~ans] < t))
-        if fr <= max_false_refusal and ref > chosen_ref:
-            chosen, chosen_ref = float(t), ref
+    style = np.array(styles)
+    reg = np.array(registers if registers is not None else ["written"] * len(items))
+
+    def choose(mask):
+        """The threshold with the most near-misses of `mask` refused, false refusals within the bound per style."""
+        checked = [s for s in sorted(set(style[mask])) if int(np.sum(mask & ans & (style == s))) >= 20]
+        chosen, chosen_ref = 0.0, -1.0
+        for t in np.unique(np.round(best[mask], 4)):
+            fr = max((float(np.mean(best[mask & ans & (style == s)] < t)) for s in checked), default=0.0)
+            ref = float(np.mean(best[mask & ~ans] < t)) if np.any(mask & ~ans) else 0.0
+            if fr <= max_false_refusal and ref > chosen_ref:
+                chosen, chosen_ref = float(t), ref
+        return chosen, chosen_ref, {s: round(float(np.mean(best[mask & ans & (style == s)] < chosen)), 4)
+                                    for s in checked}
+
+    everyone = np.ones(len(items), dtype=bool)
+    # the written register is set on the written factoid questions (KorQuAD's style) alone; each other register
+    # then gets the highest bar that keeps every style's false refusals, over all its registers, within the bound
+    chosen, chosen_ref, tuning_fr = choose((reg == "written") & (style == "factoid") if registers is not None
+                                           else everyone)
+    thresholds = {}
+    if registers is not None:
+        bars = {"written": chosen}
+        styles_checked = [s for s in sorted(set(styles)) if int(np.sum(ans & (style == s))) >= 20]
+        for r in sorted(set(registers) - {"written"}, key=lambda r: -int(np.sum(reg == r))):
+            mask = reg == r
+            best_t, best_ref = 0.0, -1.0
+            for t in np.unique(np.round(best[mask], 4)):
+                bar = np.array([bars.get(x, t if x == r else 0.0) for x in reg])
+                fr = max(float(np.mean(best[ans & (style == s)] < bar[ans & (style == s)])) for s in styles_checked)
+                ref = float(np.mean(best[mask & ~ans] < t)) if np.any(mask & ~ans) else 0.0
+                if fr <= max_false_refusal and ref > best_ref:
+                    best_t, best_ref = float(t), ref
+            bars[r] = best_t
+        final = np.array([bars[x] for x in reg])
+        for r, t in bars.items():
+            mask = reg == r
+            thresholds[r] = {"threshold": round(t, 4), "questions": int(mask.sum()),
+                             "tuning_refusal": round(float(np.mean(best[mask & ~ans] < t)), 4)
+                             if np.any(mask & ~ans) else None}
+        tuning_fr = {s: round(float(np.mean(best[ans & (style == s)] < final[ans & (style == s)])), 4)
+                     for s in styles_checked}
+        chosen_ref = float(np.mean(best[~ans] < final[~ans]))
     trees = []
     for (predictor,) in model._predictors:
         nodes = predictor.nodes
@@ -437,8 +480,9 @@ def fit(xs: list[list[float]], ys: list[int], groups: list[int], items: list[Ite
                       "leaf": [bool(v) for v in nodes["is_leaf"]], "value": [float(v) for v in nodes["value"]]})
     return {"features": FEATURES, "baseline": float(np.ravel(model._baseline_prediction)[0]),
             "threshold": round(chosen, 4), "trees": trees,
+            "thresholds": {r: v["threshold"] for r, v in thresholds.items()},
             "meta": {"model": "sklearn HistGradientBoostingClassifier(max_iter=100, max_leaf_nodes=15)",
                      "trained_on": "KorQuAD 1.0 dev, tuning half", "seed": SEED, "questions": len(items),
                      "candidates": len(ys), "positives": int(y.sum()),
-                     "tuning_false_refusal": round(float(np.mean(best[ans] < chosen)), 4),
+                     "tuning_false_refusal": tuning_fr, "registers": thresholds,
                      "tuning_refusal_accuracy": round(chosen_ref, 4), "max_false_refusal": max_false_refusal}}
