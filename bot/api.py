@@ -232,6 +232,17 @@ class KnowledgeBase:
             d["chunks"] += 1
         return sorted(docs.values(), key=lambda d: d["source"])
 
+    def delete_document(self, doc_id: str) -> bool:
+        """Remove one document (all its chunks) from the index and the search table; False when there is none."""
+        ids = [c.chunk_id for c in self.store.iter_all() if c.metadata.get("doc_id") == doc_id]
+        if not ids:
+            return False
+        with self.indexer._writer_lock():  # never beside an ingest into the same data dir
+            self.store.delete(ids)
+            self.store.bump_revision()
+        self.retriever.sparse_index.sync()
+        return True
+
     def stats(self) -> dict:
         meta = self.store.metadata
         docs = self.documents()

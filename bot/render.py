@@ -334,3 +334,83 @@ def rich_hits(hits: list[Hit], limit: int = 300):
         text = h.text if len(h.text) <= limit else h.text[:limit] + "…"
         table.add_row(str(i), f"{h.score:.4f}", Text(doc), Text(text))
     return table
+
+
+# -- JSON (the HTTP API and MCP) and OpenAI chat messages ------------------------------------------------------
+def hit_json(hit: Hit) -> dict:
+    """A retrieved chunk as JSON: ids, metadata, text, score and its character span in the document."""
+    return {"chunk_id": hit.chunk_id, "doc_id": hit.doc_id, "title": hit.title, "source": hit.source,
+            "url": hit.url, "publisher": hit.publisher, "date": hit.published, "score": round(hit.score, 6),
+            "start": hit.start, "end": hit.end, "text": hit.text}
+
+
+def citation_json(c: Citation) -> dict:
+    """One citation: its number, the document's id, title, source, url, publisher and date, the quoted sentence
+    and its character span in the document."""
+    h = c.hit
+    return {"number": c.number, "doc_id": h.doc_id, "chunk_id": h.chunk_id, "title": h.title, "source": h.source,
+            "url": h.url, "publisher": h.publisher, "date": h.published, "quote": c.quote, "start": c.start,
+            "end": c.end}
+
+
+def answer_json(answer: Answer) -> dict:
+    """The structured answer for programs: status, body with [n] markers, citations, disagreement, calculation,
+    related sources, notice, confidence, and `text` (the plain rendering). Strings are data, never markup."""
+    from .filters import describe
+
+    calc = None
+    r = answer.calculation
+    if answer.status == "calculated" and r is not None:
+        calc = {"value": r.value, "unit": r.unit, "display": _value(answer), "formula": r.formula,
+                "assumptions": list(r.assumptions)}
+    return {
+        "status": answer.status, "body": answer.body, "text": plain(answer),
+        "citations": [citation_json(c) for c in answer.citations],
+        "disagreement": [{"about": s.about, "value": s.text, "low": s.low, "high": s.high, "unit": s.unit,
+                          "converted": s.converted, "citation": s.citation, "doc_id": s.hit.doc_id,
+                          "title": s.hit.title, "publisher": s.hit.publisher, "date": s.hit.published}
+                         for s in answer.disagreement],
+        "calculation": calc,
+        "related": [hit_json(h) for h in answer.related],
+        "notice": answer.notice, "confidence": answer.confidence, "backend": answer.backend,
+        "standalone": answer.standalone, "filters": describe(answer.filters) or None,
+        "dropped_claims": len(answer.dropped_claims),
+    }
+
+
+_INERT = re.compile(r"([\\`<>]|!(?=\[)|\](?=[(:\[]))")
+
+
+def inert(text: str) -> str:
+    """`text` as Markdown that renders as written but links, images, HTML and code nothing: only the characters
+    that would start a tag, an autolink, a link or image target, a reference or a code span are backslash-escaped,
+    so plain-text clients still read titles and [n] markers as they are."""
+    return _INERT.sub(r"\\\1", str(text))
+
+
+def _openai_source(c: Citation) -> str:
+    link = f" {c.hit.url}" if c.hit.url else ""  # a page kbot fetched itself: http(s) only
+    return f"[{c.number}] {inert(c.hit.title)} ({inert(_meta(c.hit))}){link}"
+
+
+def openai_content(answer: Answer) -> str:
+    """`choices[0].message.content` for OpenAI-compatible clients: the answer with [n] markers, ending with a short
+    출처 list (title, publisher and date, link), so a client that reads only the content shows the sources."""
+    text = {
+        "notice": lambda: f"> {inert(answer.notice)}",
+        "value": lambda: f"**{inert(_value(answer))}**",
+        "calc": lambda: "\n".join(f"- {inert(line)}" for line in _cost_lines(answer)),
+        "not_found": lambda: NOT_FOUND,
+        "unsupported": lambda: UNSUPPORTED,
+        "related": lambda: f"{RELATED}:\n" + "\n".join(f"- {inert(h.title)} ({inert(_meta(h))})"
+                                                        for h in answer.related),
+        "unverified": lambda: UNVERIFIED,
+        "body": lambda: inert(answer.body),
+        "ask": lambda: inert(answer.body),
+        "dropped": lambda: dropped_warning(answer),
+        "disagree": lambda: f"⚠ {inert(disagree_head(answer))}:\n" + "\n".join(
+            f"- {inert(v)} — {inert(t)} ({inert(m)}) [{n}]" + (f" · {inert(c)}" if c else "")
+            for v, t, m, n, c in _stated(answer)),
+        "sources": lambda: f"{SOURCES}:\n" + "\n".join(_openai_source(c) for c in answer.citations),
+    }
+    return "\n\n".join(text[k]() for k in parts(answer))
