@@ -33,7 +33,7 @@ local: $(LOCAL_STAMP)
 
 run: setup
 	$(BIN)/kbot ingest corpus/
-	$(BIN)/kbot ui
+	$(BIN)/kbot serve
 
 # The UI test drives Debian's Chromium (never `playwright install`, which downloads a browser). Korean needs
 # fonts-nanum. Installed here when missing and running as root (as in CI); otherwise install them yourself.

@@ -472,3 +472,20 @@ def test_the_address_is_checked_again_at_connect_time(make_settings, monkeypatch
     with Fetcher(make_settings(fetch_private_hosts=False)) as f, pytest.raises(FetchError, match="private"):
         f.fetch("http://rebind.example/x")
     assert len(calls) == 2  # checked by the request hook, and again where the socket connects
+
+
+# -- the mounted web UI --------------------------------------------------------------------------------------------
+def test_chromium_gets_a_cited_answer_from_the_mounted_ui(base):
+    from browser import chromium_page
+    from test_ui import ask
+
+    with chromium_page(120_000, viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(f"{base}/")
+        page.locator("#kbot-status").filter(has_text="답변").wait_for()
+        ask(page, "크리에이트 요금제는 추가 1000개당 얼마야?")
+        chat = page.locator("#kbot-chat").inner_text()
+        sources = page.locator("#kbot-sources").inner_text()
+    assert "[1]" in chat and "GPT-3 유료화" in sources
+    # the same process serves the API meanwhile (one KnowledgeBase: the UI's answer and the API's agree)
+    api = post(base, "/v1/ask", json={"question": "크리에이트 요금제는 추가 1000개당 얼마야?"}).json()
+    assert api["citations"][0]["title"].startswith("GPT-3 유료화")
