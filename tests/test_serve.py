@@ -15,6 +15,7 @@ import httpx
 import pytest
 from conftest import ROOT
 from serving import running
+from test_server import chroma_server  # noqa: F401, F811 (the `chroma run` fixture)
 
 pytestmark = pytest.mark.slow
 KEYS = {name: secrets.token_urlsafe(24) for name in ("alice", "bob", "carol")}
@@ -489,3 +490,38 @@ def test_chromium_gets_a_cited_answer_from_the_mounted_ui(base):
     # the same process serves the API meanwhile (one KnowledgeBase: the UI's answer and the API's agree)
     api = post(base, "/v1/ask", json={"question": "크리에이트 요금제는 추가 1000개당 얼마야?"}).json()
     assert api["citations"][0]["title"].startswith("GPT-3 유료화")
+
+
+# -- two servers, one `chroma run` ----------------------------------------------------------------------------------
+def test_two_servers_share_one_chroma_server(chroma_server, tmp_path):  # noqa: F811
+    """As a team behind a load balancer: ingested through one, answered by the other on its next query (each query
+    checks the collection's revision; no refresh interval), and neither keeps a stale BM25 table."""
+    from fakes import FakeEncoder
+
+    from bot.api import KnowledgeBase
+    from bot.config import Settings
+
+    def kb(name):
+        return KnowledgeBase.open(Settings(_env_file=None, data_dir=tmp_path / name, chroma_host="127.0.0.1",
+                                           chroma_port=chroma_server, collection="team", corpus_dir=tmp_path / "none",
+                                           api_keys=f"alice={KEYS['alice']}"), encoder=FakeEncoder())
+
+    first, second = kb("a"), kb("b")
+    first.ingest([ROOT / "corpus"])
+    with running(first, ui=False, mcp=False) as a, running(second, ui=False, mcp=False) as b:
+        question = "오메가 위성의 발사 비용은 얼마야?"
+        assert post(b, "/v1/ask", json={"question": question}).json()["status"] != "answered"
+        text = "오메가 위성의 발사 비용은 812억 원으로 책정되었다. 오메가 위성은 2027년에 발사된다.\n"
+        job = post(a, "/v1/documents", files={"files": ("omega.txt", text.encode(), "text/plain")}).json()["job"]
+        while job["state"] not in ("done", "failed"):
+            time.sleep(0.2)
+            job = httpx.get(f"{a}/v1/jobs/{job['id']}", headers=auth("alice")).json()
+        assert job["state"] == "done"
+        answer = post(b, "/v1/ask", json={"question": question}).json()  # the other server, at once
+        assert answer["status"] == "answered" and "812억" in answer["body"]
+        hits = post(b, "/v1/search", json={"query": "오메가 위성 발사 비용", "mode": "sparse", "k": 1}).json()["hits"]
+        assert "812억" in hits[0]["text"]  # its BM25 table has the new chunk
+        doc = hits[0]["doc_id"]
+        assert httpx.delete(f"{a}/v1/documents/{doc}", headers=auth("alice")).status_code == 200
+        hits = post(b, "/v1/search", json={"query": "오메가 위성 발사 비용", "mode": "sparse", "k": 3}).json()["hits"]
+        assert all(h["doc_id"] != doc for h in hits)  # and loses the deleted one: not stale

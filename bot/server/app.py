@@ -185,6 +185,10 @@ def create_app(kb: KnowledgeBase, *, ui: bool = True, slack: bool | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        import anyio
+
+        # Answers wait for a slot on worker threads: room for many waiting requests beside the cheap ones.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 200
         service.start()
         if mcp_app is not None:
             async with mcp_app.session_manager.run():

@@ -129,7 +129,7 @@ def _chunk(cid: str, model: str, delta: dict, finish: str | None = None, **extra
 
 
 @router.get("/v1/models")
-def models() -> dict:
+async def models() -> dict:
     return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "kbot"}]}
 
 

@@ -142,20 +142,24 @@ def stream_events(svc, who: Principal, question: str, history, wanted: Filters |
 
 # -- health ---------------------------------------------------------------------------------------------------
 @router.get("/healthz", tags=["health"])
-def healthz() -> dict:
+async def healthz() -> dict:
     """The process is up (says nothing about the index)."""
     return {"ok": True}
 
 
 @router.get("/readyz", tags=["health"])
-def readyz(request: Request):
+async def readyz(request: Request):
     """Ready: the index is loaded and a query can run (503 with the Korean reason while not)."""
     svc = service(request)
-    ready, reason = svc.readiness()
-    if not ready:
-        return JSONResponse({"ready": False, "reason": reason}, status_code=503, headers={"Retry-After": "5"})
-    stats = svc.kb.stats()
-    return {"ready": True, "documents": stats["documents"], "chunks": stats["chunks"], "backend": svc.kb.backend}
+
+    def check():
+        ready, reason = svc.readiness()
+        if not ready:
+            return JSONResponse({"ready": False, "reason": reason}, status_code=503, headers={"Retry-After": "5"})
+        return {"ready": True, "documents": len(svc.kb.titles()), "chunks": svc.kb.store.count(),
+                "backend": svc.kb.backend}
+
+    return await run_in_threadpool(check)
 
 
 # -- answers --------------------------------------------------------------------------------------------------
@@ -396,7 +400,7 @@ async def ingest_urls(body: UrlsIn, request: Request) -> dict:
 
 
 @router.get("/v1/jobs/{job_id}", tags=["documents"])
-def get_job(job_id: str, request: Request) -> dict:
+async def get_job(job_id: str, request: Request) -> dict:
     """An ingest job: state (queued, running, done, failed) and the same progress figures as the CLI's."""
     svc, who = service(request), principal(request)
     job = svc.jobs.get(job_id, who.name)
