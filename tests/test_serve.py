@@ -58,6 +58,16 @@ def post(base: str, path: str, who: str = "alice", **kw) -> httpx.Response:
     return httpx.post(f"{base}{path}", headers=auth(who) if who else {}, timeout=120, **kw)
 
 
+def finished(base: str, job: dict, who: str = "alice") -> dict:
+    """The ingest job once it is done or failed (polled as a client would)."""
+    for _ in range(1500):
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+        job = httpx.get(f"{base}/v1/jobs/{job['id']}", headers=auth(who)).json()
+    raise AssertionError(f"job still {job['state']}")
+
+
 def publishers(answer: dict) -> set[str]:
     """Every publisher an answer JSON names: citations, related sources, disagreement."""
     return ({c["publisher"] for c in answer["citations"]} | {h["publisher"] for h in answer["related"]}
@@ -112,12 +122,7 @@ def test_upload_job_progress_then_delete(base, tmp_path):
     text = "오메가 위성의 발사 비용은 812억 원으로 책정되었다. 오메가 위성은 2027년에 발사된다.\n"
     r = post(base, "/v1/documents", files={"files": ("omega.txt", text.encode(), "text/plain")})
     assert r.status_code == 202, r.text
-    job = r.json()["job"]
-    for _ in range(600):
-        job = httpx.get(f"{base}/v1/jobs/{job['id']}", headers=auth("alice")).json()
-        if job["state"] in ("done", "failed"):
-            break
-        time.sleep(0.2)
+    job = finished(base, r.json()["job"])
     assert job["state"] == "done" and job["report"]["added"] == ["omega.txt"]
     p = job["progress"]
     assert p["files_done"] == p["files_total"] == 1 and p["line"].startswith("ingest done: files 1/1")
@@ -438,12 +443,7 @@ def test_url_ingestion_refuses_private_hosts_once_keyed(base, serve_kb):
     try:
         r = post(base, "/v1/documents/urls", json={"urls": [site.url("/a"), "http://169.254.169.254/latest"]})
         assert r.status_code == 202, r.text
-        job = r.json()["job"]
-        for _ in range(300):
-            job = httpx.get(f"{base}/v1/jobs/{job['id']}", headers=auth("alice")).json()
-            if job["state"] in ("done", "failed"):
-                break
-            time.sleep(0.2)
+        job = finished(base, r.json()["job"])
         failed = {f["item"]: f["message"] for f in job["report"]["failed"]}
         assert len(failed) == 2 and all("내부망" in m for m in failed.values())
         assert not site.requests
@@ -513,10 +513,7 @@ def test_two_servers_share_one_chroma_server(chroma_server, tmp_path):  # noqa: 
         assert post(b, "/v1/ask", json={"question": question}).json()["status"] != "answered"
         text = "오메가 위성의 발사 비용은 812억 원으로 책정되었다. 오메가 위성은 2027년에 발사된다.\n"
         job = post(a, "/v1/documents", files={"files": ("omega.txt", text.encode(), "text/plain")}).json()["job"]
-        while job["state"] not in ("done", "failed"):
-            time.sleep(0.2)
-            job = httpx.get(f"{a}/v1/jobs/{job['id']}", headers=auth("alice")).json()
-        assert job["state"] == "done"
+        assert finished(a, job)["state"] == "done"
         answer = post(b, "/v1/ask", json={"question": question}).json()  # the other server, at once
         assert answer["status"] == "answered" and "812억" in answer["body"]
         hits = post(b, "/v1/search", json={"query": "오메가 위성 발사 비용", "mode": "sparse", "k": 1}).json()["hits"]
@@ -525,3 +522,29 @@ def test_two_servers_share_one_chroma_server(chroma_server, tmp_path):  # noqa: 
         assert httpx.delete(f"{a}/v1/documents/{doc}", headers=auth("alice")).status_code == 200
         hits = post(b, "/v1/search", json={"query": "오메가 위성 발사 비용", "mode": "sparse", "k": 3}).json()["hits"]
         assert all(h["doc_id"] != doc for h in hits)  # and loses the deleted one: not stale
+
+
+# -- the command line ------------------------------------------------------------------------------------------------
+def test_kbot_serve_refuses_an_open_bind_and_bad_keys_with_a_message(tmp_path, model_cache):
+    from test_cli import kbot
+
+    r = kbot(["serve", "--host", "0.0.0.0"], tmp_path, model_cache)
+    assert r.returncode == 2 and "refusing to listen on 0.0.0.0" in r.stderr and "Traceback" not in r.stderr
+    secret = "short-key"
+    r = kbot(["serve"], tmp_path, model_cache, KBOT_API_KEYS=f"ops={secret}")
+    assert r.returncode == 2 and "shorter than 16" in r.stderr and secret not in r.stderr + r.stdout
+
+
+def test_ui_login_when_ui_users_are_set(make_settings, tmp_path):
+    from fakes import FakeEncoder
+
+    from bot.api import KnowledgeBase
+
+    kb = KnowledgeBase.open(make_settings(ui_users="kim=correct-horse", corpus_dir=tmp_path / "none"),
+                            encoder=FakeEncoder())
+    with running(kb, ready=False, mcp=False) as url:
+        assert httpx.get(f"{url}/config").status_code == 401
+        assert httpx.post(f"{url}/login", data={"username": "kim", "password": "wrong"}).status_code >= 400
+        with httpx.Client(base_url=url) as c:
+            assert c.post("/login", data={"username": "kim", "password": "correct-horse"}).status_code == 200
+            assert c.get("/config").status_code == 200

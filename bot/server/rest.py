@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: FastAPI reads the real types of the route parameters below.
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -93,22 +94,37 @@ def history_of(turns) -> list[tuple[str, str]] | None:
     return [(t.role, t.content) for t in turns] or None
 
 
-async def answer_for(svc, who: Principal, question: str, history, wanted: Filters | None) -> Answer:
-    """`kb.ask` within the key's scope, on a worker thread, bounded by KBOT_API_TIMEOUT."""
+async def answer_for(svc, who: Principal, question: str, history, wanted: Filters | None,
+                     timing: dict | None = None) -> Answer:
+    """`kb.ask` within the key's scope, on a worker thread, bounded by KBOT_API_TIMEOUT. `timing` gets the seconds
+    `kb.ask` itself took (`ask`) and spent waiting for an answer slot (`wait`)."""
     svc.require_ready()
+    timing = {} if timing is None else timing
 
     def work() -> Answer:
+        t = time.perf_counter()
         with svc.slots:
+            timing["wait"] = time.perf_counter() - t
             try:
                 scope = effective(svc.kb, who, wanted)
             except NoMatchError as e:
                 return Answer("no_match", body=e.user_message, backend=svc.kb.flow.backend)
-            return redact(svc.kb, who, svc.kb.ask(question, history, filters=scope))
+            t = time.perf_counter()
+            answer = svc.kb.ask(question, history, filters=scope)
+            timing["ask"] = time.perf_counter() - t
+            return redact(svc.kb, who, answer)
 
     try:
         return await asyncio.wait_for(run_in_threadpool(work), svc.settings.api_timeout)
     except TimeoutError:
         raise AnswerTimeoutError(f"an answer took over {svc.settings.api_timeout:.0f} s (KBOT_API_TIMEOUT)") from None
+
+
+def server_timing(timing: dict) -> dict[str, str]:
+    """`Server-Timing`: how long kb.ask took and how long the request waited for a slot (what HTTP adds is the
+    rest of the client's time)."""
+    parts = [f"{k};dur={v * 1000:.1f}" for k, v in timing.items()]
+    return {"Server-Timing": ", ".join(parts)} if parts else {}
 
 
 def stream_events(svc, who: Principal, question: str, history, wanted: Filters | None, render_event,
@@ -171,8 +187,9 @@ async def ask(body: AskIn, request: Request):
     wanted = body.filters.filters() if body.filters else None
     history = history_of(body.history)
     if not body.stream:
-        answer = await answer_for(svc, who, body.question, history, wanted)
-        return {"question": body.question, **render.answer_json(answer)}
+        timing: dict = {}
+        answer = await answer_for(svc, who, body.question, history, wanted, timing)
+        return JSONResponse({"question": body.question, **render.answer_json(answer)}, headers=server_timing(timing))
     svc.require_ready()
     from .app import sse
 
@@ -189,7 +206,7 @@ async def ask(body: AskIn, request: Request):
 
 
 @router.post("/v1/search", tags=["answers"])
-async def search(body: SearchIn, request: Request) -> dict:
+async def search(body: SearchIn, request: Request):
     """Ranked chunks with scores, metadata and character spans."""
     svc, who = service(request), principal(request)
     svc.require_ready()
@@ -204,7 +221,7 @@ async def search(body: SearchIn, request: Request) -> dict:
         return hits
 
     hits = await run_in_threadpool(work)
-    return {"query": body.query, "hits": [render.hit_json(h) for h in hits]}
+    return JSONResponse({"query": body.query, "hits": [render.hit_json(h) for h in hits]})
 
 
 def cost_result(body: CalculateIn):
