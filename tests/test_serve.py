@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 import shutil
+import subprocess
 import sys
 import time
 
@@ -493,35 +494,57 @@ def test_chromium_gets_a_cited_answer_from_the_mounted_ui(base):
 
 
 # -- two servers, one `chroma run` ----------------------------------------------------------------------------------
-def test_two_servers_share_one_chroma_server(chroma_server, tmp_path):  # noqa: F811
-    """As a team behind a load balancer: ingested through one, answered by the other on its next query (each query
-    checks the collection's revision; no refresh interval), and neither keeps a stale BM25 table."""
-    from fakes import FakeEncoder
+def test_two_kbot_serve_processes_share_one_chroma_server(chroma_server, tmp_path, model_cache):  # noqa: F811
+    """As a team behind a load balancer: two `kbot serve` processes (own data dirs) on one `chroma run`. Ingested
+    through one, answered by the other on its next query (each query checks the collection's revision: no refresh
+    interval), and neither keeps a stale BM25 table after a delete."""
+    import os
 
-    from bot.api import KnowledgeBase
-    from bot.config import Settings
+    from conftest import free_port
 
-    def kb(name):
-        return KnowledgeBase.open(Settings(_env_file=None, data_dir=tmp_path / name, chroma_host="127.0.0.1",
-                                           chroma_port=chroma_server, collection="team", corpus_dir=tmp_path / "none",
-                                           api_keys=f"alice={KEYS['alice']}"), encoder=FakeEncoder())
-
-    first, second = kb("a"), kb("b")
-    first.ingest([ROOT / "corpus"])
-    with running(first, ui=False, mcp=False) as a, running(second, ui=False, mcp=False) as b:
+    (tmp_path / "empty").mkdir()
+    procs, urls = [], []
+    for name in ("a", "b"):
+        port = free_port()
+        env = {**os.environ, "KBOT_DATA_DIR": str(tmp_path / name), "KBOT_MODEL_CACHE_DIR": str(model_cache),
+               "KBOT_CHROMA_HOST": "127.0.0.1", "KBOT_CHROMA_PORT": str(chroma_server), "KBOT_COLLECTION": "team",
+               "KBOT_PORT": str(port), "KBOT_LLM": "extractive", "KBOT_CORPUS_DIR": str(tmp_path / "empty"),
+               "KBOT_API_KEYS": f"alice={KEYS['alice']}", "HF_HUB_OFFLINE": "1"}
+        procs.append(subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=tmp_path,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        for url in urls:
+            for _ in range(1500):
+                try:
+                    if httpx.get(f"{url}/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            else:
+                raise AssertionError("kbot serve did not start")
+        a, b = urls
         question = "오메가 위성의 발사 비용은 얼마야?"
-        assert post(b, "/v1/ask", json={"question": question}).json()["status"] != "answered"
         text = "오메가 위성의 발사 비용은 812억 원으로 책정되었다. 오메가 위성은 2027년에 발사된다.\n"
         job = post(a, "/v1/documents", files={"files": ("omega.txt", text.encode(), "text/plain")}).json()["job"]
         assert finished(a, job)["state"] == "done"
-        answer = post(b, "/v1/ask", json={"question": question}).json()  # the other server, at once
-        assert answer["status"] == "answered" and "812억" in answer["body"]
+        answer = post(b, "/v1/ask", json={"question": question}).json()  # the other process, at once
+        assert answer["status"] == "answered" and "812억" in answer["body"], answer
         hits = post(b, "/v1/search", json={"query": "오메가 위성 발사 비용", "mode": "sparse", "k": 1}).json()["hits"]
         assert "812억" in hits[0]["text"]  # its BM25 table has the new chunk
+        other = "V100 GPU는 개당 약 9,000달러이다. V100은 2017년에 나왔다.\n"
+        job = post(a, "/v1/documents", files={"files": ("v100.txt", other.encode(), "text/plain")}).json()["job"]
+        assert finished(a, job)["state"] == "done"
         doc = hits[0]["doc_id"]
-        assert httpx.delete(f"{a}/v1/documents/{doc}", headers=auth("alice")).status_code == 200
-        hits = post(b, "/v1/search", json={"query": "오메가 위성 발사 비용", "mode": "sparse", "k": 3}).json()["hits"]
-        assert all(h["doc_id"] != doc for h in hits)  # and loses the deleted one: not stale
+        assert httpx.delete(f"{a}/v1/documents/{doc}", headers=auth("alice"), timeout=120).status_code == 200
+        for query in ("오메가 위성 발사 비용", "V100 가격"):  # the other process loses the deleted one: not stale
+            hits = post(b, "/v1/search", json={"query": query, "mode": "sparse", "k": 3}).json()["hits"]
+            assert all(h["doc_id"] != doc for h in hits)
+        assert "9,000달러" in hits[0]["text"]
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(30)
 
 
 # -- the command line ------------------------------------------------------------------------------------------------
