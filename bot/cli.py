@@ -87,6 +87,9 @@ def print_report(report) -> None:
     for f in report.skipped:
         console.print(Text("  skipped  ", style="yellow") + Text(f"{f.path}: {f.reason}"), highlight=False,
                       emoji=False)
+    for f in report.warnings:
+        console.print(Text("  warning  ", style="yellow") + Text(f"{f.path}: {f.reason}"), highlight=False,
+                      emoji=False)
     console.print(Text(report.summary()), highlight=False, emoji=False)
 
 
