@@ -112,6 +112,44 @@ class Builder:
         return finish(path, text, title, meta, sections=sections, **extra)
 
 
+def table_lines(rows: list[list[tuple[int, str]]]) -> list[str]:
+    """A table as lines, a row each, so a figure stays beside its label. `rows` holds (column, text) per cell in
+    column order; a cell's paragraphs are joined by newlines. Below a header row (short, wordy labels over at
+    least two more rows) each value is written "header: value", which a question about the value then shares words
+    with (a two-column table needs a generic first label such as 구분: otherwise it is read as label | value pairs);
+    other tables join their cells with " | ". A one-column table (a title box, a boxed note) gives each of
+    its paragraphs a line."""
+    rows = [r for r in rows if any(t.strip() for _, t in r)]
+    if not rows:
+        return []
+    if all(sum(1 for _, t in r if t.strip()) <= 1 for r in rows):
+        return [ln for r in rows for _, t in r for ln in t.split("\n") if ln.strip()]
+    flat = [[(c, " ".join(t.split())) for c, t in r] for r in rows]
+    header = flat[0]
+    labels = [t for _, t in header]
+    if not (len(flat) >= 3 and len(header) >= 2 and all(labels)
+            and all(len(t) <= 20 and not any(ch.isdigit() for ch in t) for t in labels)
+            and (len(header) >= 3 or _generic(labels[0]))):
+        return [" | ".join(t for _, t in r if t) for r in flat]
+    names = dict(header)
+    out = [" | ".join(labels)]
+    for r in flat[1:]:
+        parts = []
+        for c, t in r:
+            if not t:
+                continue
+            over = max((x for x in names if x <= c), default=None)  # a merged header spans the columns after it
+            name = names.get(over, "") if over is not None else ""
+            parts.append(f"{name}: {t}" if name and name != t and not _generic(name) else t)
+        out.append(" | ".join(parts))
+    return out
+
+
+def _generic(label: str) -> bool:
+    """A header that names nothing ("구분", "내용"): "총 길이 | 누리호: 47.2 m", not "구분: 총 길이 | ..."."""
+    return label.replace(" ", "").lower() in {"구분", "항목", "분류", "내용", "비고", "category", "item", "value"}
+
+
 def open_zip(data: bytes, what: str):
     """The zip archive of an OOXML/OWPML document, after checking its directory: a member that expands too much
     (a zip bomb posing as a document) or a total over MAX_UNZIPPED is refused before anything is inflated."""

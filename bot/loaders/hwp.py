@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import LoadError
 from ..types import SourceDoc
-from .base import Builder
+from .base import Builder, table_lines
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BEGIN = 16
@@ -286,13 +286,8 @@ class _Reader:
                 current.append(self._cell_text(child, depth))
         rows: dict[int, list[tuple[int, str]]] = {}
         for row, col, texts in cells:
-            rows.setdefault(row, []).append((col, " ".join(t for t in texts if t)))
-        lines = []
-        for r in sorted(rows):
-            values = [t for _, t in sorted(rows[r]) if t]
-            if values:
-                lines.append(" | ".join(values))
-        return lines
+            rows.setdefault(row, []).append((col, "\n".join(t for t in texts if t)))
+        return table_lines([sorted(rows[r]) for r in sorted(rows)])
 
     def _cell_text(self, para: Node, depth: int) -> str:
         return " ".join("".join(self._pieces(para, depth + 1, inline=True)).split())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import LoadError
 from ..types import SourceDoc
-from .base import Builder, open_zip, read_member
+from .base import Builder, open_zip, read_member, table_lines
 from .hwp import MAX_DEPTH, is_heading
 
 _SECTION = re.compile(r"^Contents/section(\d+)\.xml$")
@@ -154,14 +154,9 @@ class _Reader:
                         for p in part:
                             if _local(p.tag) == "p":
                                 texts.append(" ".join("".join(self.pieces(p, depth + 1, inline=True)).split()))
-                rows.setdefault(row, []).append((col, " ".join(t for t in texts if t)))
+                rows.setdefault(row, []).append((col, "\n".join(t for t in texts if t)))
             n += 1
-        lines = []
-        for r in sorted(rows):
-            values = [t for _, t in sorted(rows[r]) if t]
-            if values:
-                lines.append(" | ".join(values))
-        return lines
+        return table_lines([sorted(rows[r]) for r in sorted(rows)])
 
 
 def _t_text(t):

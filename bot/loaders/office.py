@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import LoadError
 from ..types import SourceDoc
-from .base import Builder, open_zip
+from .base import Builder, open_zip, table_lines
 
 MAX_SHEETS = 500
 MAX_CELLS = 1_000_000
@@ -41,13 +41,8 @@ def _clean(text: str) -> str:
 
 
 def _row_lines(rows: list[list[str]]) -> list[str]:
-    """Table rows as lines, cells joined by " | ", empty cells and rows dropped."""
-    out = []
-    for cells in rows:
-        values = [c for c in cells if c]
-        if values:
-            out.append(" | ".join(values))
-    return out
+    """Table rows as lines (`table_lines`), cells in column order."""
+    return table_lines([list(enumerate(cells)) for cells in rows])
 
 
 # --- Word ---------------------------------------------------------------------------------------------------
