@@ -96,7 +96,8 @@ def print_report(report) -> None:
 @app.command()
 @friendly
 def ingest(paths: Annotated[list[str] | None, typer.Argument(
-               help="Files or folders (.md .txt .html .pdf) and web page URLs (http/https).", show_default=False)]
+               help="Files or folders (.md .txt .html .pdf .hwp .hwpx .docx .pptx .xlsx) and web page URLs "
+                    "(http/https).", show_default=False)]
            = None,
            urls: Annotated[Path | None, typer.Option(
                "--urls", help="A file of web page URLs, one per line (# starts a comment).", exists=True,

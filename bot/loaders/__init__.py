@@ -95,6 +95,9 @@ def _sniff_ole(data: bytes) -> str:
         ole.close()
     if "FileHeader" in names:
         return "hwp"
+    if "EncryptedPackage" in names:  # Office's password protection wraps the .docx/.xlsx/.pptx in an OLE file
+        raise LoadError("password-protected Office document (.docx/.xlsx/.pptx): save a copy without the password "
+                        "to ingest it")
     if "WordDocument" in names:
         raise LoadError(OLD_FORMATS[".doc"] + " to ingest it")
     if "Workbook" in names or "Book" in names:
