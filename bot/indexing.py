@@ -274,7 +274,7 @@ class Indexer:
         return load_file(path, self._load_options(path))
 
     def _load_options(self, path: Path) -> LoadOptions:
-        """OCR settings, and progress for a slow step (OCR) shown as the current file's split fraction."""
+        """OCR settings, and progress for a slow step of reading `path` (OCR: "scan.pdf OCR 3/10쪽")."""
         s = self.settings
         status_of = self._status_now
 
@@ -282,8 +282,8 @@ class Indexer:
             status, progress = status_of
             if status is None:
                 return
-            status.current = f"{path.name} ({what})"
-            status.current_split = fraction if fraction < 1 else None
+            status.current = path.name
+            status.current_step = what if fraction < 1 else None
             if progress:
                 progress(status)
 

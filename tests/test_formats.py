@@ -234,6 +234,16 @@ def test_ocr_reads_korean_and_is_cached_per_page(tmp_path, monkeypatch):
     assert load_bytes(tmp_path / "again.pdf", F.scanned_pdf_bytes(), opts).text == doc.text
 
 
+@pytest.mark.skipif(not HAVE_OCR, reason="needs tesseract-ocr and tesseract-ocr-kor (make ocr)")
+def test_ocr_progress_shows_and_pages_are_cached_under_the_data_dir(fake_kb, tmp_path):
+    p = tmp_path / "scan.pdf"
+    p.write_bytes(F.scanned_pdf_bytes())
+    lines: list[str] = []
+    report = fake_kb.ingest([p], progress=lambda st: lines.append(st.line()))
+    assert report.added and any("scan.pdf OCR 1/2쪽" in ln for ln in lines), lines
+    assert len(list((fake_kb.settings.data_dir / "ocr").rglob("*.txt"))) == 2
+
+
 # -- hostile and broken files in a folder ----------------------------------------------------------------------
 
 def _bad_files(folder: Path) -> dict[str, str]:

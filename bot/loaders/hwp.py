@@ -84,43 +84,51 @@ def ctrl_id(node: Node) -> str:
     return node.data[:4][::-1].decode("latin-1") if len(node.data) >= 4 else ""
 
 
+_CONTROL = re.compile("[\x00-\x1f]")
+
+
 def para_text(data: bytes) -> list[str | tuple[int, str]]:
-    """A paragraph's text as pieces: strings, and (code, control id) where an extended control sits."""
-    units = struct.unpack_from(f"<{len(data) // 2}H", data)
+    """A paragraph's text as pieces: strings, and (code, control id) where an extended control sits.
+
+    Decoded whole (surrogate pairs kept as written), then cut at each control: a control id is four ASCII bytes,
+    so an 8-unit control is 8 characters of the decoded string and its padding never joins a pair."""
+    text = data[:len(data) & ~1].decode("utf-16-le", "surrogatepass")
     out: list[str | tuple[int, str]] = []
     buf: list[str] = []
-    i, n = 0, len(units)
-    while i < n:
-        u = units[i]
-        if u >= 32:
-            # Surrogate pairs are kept as the two code units and joined by the final decode.
-            buf.append(chr(u))
-            i += 1
-        elif u in CHAR_CONTROLS:
-            if u == 10:
-                buf.append("\n")
-            elif u in (30, 31):
-                buf.append(" ")
-            elif u == 24:
-                buf.append("-")
-            i += 1
-        else:
-            if u == 9:
-                buf.append("\t")
-            elif u not in (4, 5, 6, 7, 8, 19, 20):  # extended: it owns a control record
-                raw = struct.pack("<2H", *units[i + 1:i + 3]) if i + 3 <= n else b""
-                if buf:
-                    out.append(_join(buf))
-                    buf = []
-                out.append((u, raw[::-1].decode("latin-1")))
-            i += 8
-    if buf:
+    pos, n = 0, len(text)
+    while pos < n:
+        m = _CONTROL.search(text, pos)
+        if m is None:
+            buf.append(text[pos:])
+            break
+        buf.append(text[pos:m.start()])
+        u = ord(m.group())
+        if u in CHAR_CONTROLS:
+            buf.append({10: "\n", 30: " ", 31: " ", 24: "-"}.get(u, ""))
+            pos = m.end()
+            continue
+        if u == 9:
+            buf.append("\t")
+        elif u not in (4, 5, 6, 7, 8, 19, 20):  # extended: it owns a control record
+            cid = text[m.start() + 1:m.start() + 3].encode("utf-16-le", "surrogatepass")[::-1].decode("latin-1")
+            if any(buf):
+                out.append(_join(buf))
+            buf = []
+            out.append((u, cid))
+        pos = m.start() + 8
+    if any(buf):
         out.append(_join(buf))
     return out
 
 
-def _join(chars: list[str]) -> str:
-    return "".join(chars).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+def _join(parts: list[str]) -> str:
+    """The pieces as one string, a lone surrogate (a damaged pair) replaced so the text can be stored."""
+    text = "".join(parts)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 class _Reader:
@@ -220,16 +228,12 @@ class _Reader:
                 yield piece
                 continue
             code, cid = piece
-            # The k-th extended control owns the k-th control record; the ids agree in a well-formed file.
-            ctrl = None
-            while taken < len(ctrls):
-                cand = ctrls[taken]
-                taken += 1
-                if ctrl_id(cand) == cid or not cid.strip():
-                    ctrl = cand
-                    break
-            if ctrl is None:
+            # The k-th extended control owns the k-th control record; the ids agree in a well-formed file. A control
+            # without its record (damaged files) is passed over without shifting the ones after it.
+            j = next((j for j in range(taken, len(ctrls)) if ctrl_id(ctrls[j]) == cid), None)
+            if j is None:
                 continue
+            ctrl, taken = ctrls[j], j + 1
             lines = self.control(ctrl, depth + 1)
             if lines:
                 yield " ".join(lines) if inline else lines
