@@ -378,3 +378,16 @@ def test_noori_new_name_is_found_with_its_location(formats_kb):
 def test_noori_new_name_is_answered(formats_kb):
     a = formats_kb.ask("한국형발사체의 새 이름은?")
     assert "누리" in a.body and a.citations[0].location == "1쪽"
+
+
+def test_merged_cells_repeat_down_their_rows_and_values_carry_headers():
+    from bot.loaders.base import grid_rows, table_lines
+
+    cells = [(0, 0, 1, "구분"), (0, 1, 1, "항목"), (0, 2, 1, "금액"),
+             (1, 0, 2, "인건비"), (1, 1, 1, "정규직"), (1, 2, 1, "100억원"),
+             (2, 1, 1, "계약직"), (2, 2, 1, "50억원")]
+    assert table_lines(grid_rows(cells)) == ["구분 | 항목 | 금액", "인건비 | 정규직 | 금액: 100억원",
+                                             "인건비 | 계약직 | 금액: 50억원"]
+    # a two-column table without a generic first label is label | value pairs, not a header
+    pairs = [[(0, "과목명"), (1, "데이터베이스")], [(0, "학번"), (1, "200012345")], [(0, "이름"), (1, "홍길동")]]
+    assert table_lines(pairs) == ["과목명 | 데이터베이스", "학번 | 200012345", "이름 | 홍길동"]

@@ -112,6 +112,19 @@ class Builder:
         return finish(path, text, title, meta, sections=sections, **extra)
 
 
+def grid_rows(cells: list[tuple[int, int, int, str]]) -> list[list[tuple[int, str]]]:
+    """(row, column, row span, text) cells as rows of (column, text) in order. A cell merged down over several rows
+    is repeated in each (a category label spanning three rows belongs to all three)."""
+    rows: dict[int, dict[int, str]] = {}
+    for row, col, _span, text in cells:
+        rows.setdefault(row, {}).setdefault(col, text)
+    for row, col, span, text in cells:
+        for below in range(row + 1, row + min(max(span, 1), 50)):
+            if below in rows:
+                rows[below].setdefault(col, text)
+    return [sorted(rows[r].items()) for r in sorted(rows)]
+
+
 def table_lines(rows: list[list[tuple[int, str]]]) -> list[str]:
     """A table as lines, a row each, so a figure stays beside its label. `rows` holds (column, text) per cell in
     column order; a cell's paragraphs are joined by newlines. Below a header row (short, wordy labels over at

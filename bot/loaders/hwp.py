@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import LoadError
 from ..types import SourceDoc
-from .base import Builder, table_lines
+from .base import Builder, grid_rows, table_lines
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BEGIN = 16
@@ -276,34 +276,31 @@ class _Reader:
 
     def table(self, ctrl: Node, depth: int) -> list[str]:
         """A table's rows in reading order, one line each, cells joined by " | " (a figure stays with its label)."""
-        cells: list[tuple[int, int, list[str]]] = []
+        cells: list[tuple[int, int, int, list[str]]] = []
         current: list[str] | None = None
         for child in ctrl.children:
             if child.tag == LIST_HEADER:
-                row, col = _cell_address(child.data, len(cells))
+                row, col, span = _cell_address(child.data, len(cells))
                 current = []
-                cells.append((row, col, current))
+                cells.append((row, col, span, current))
                 for grand in child.children:  # some writers nest the cell's paragraphs under its header
                     if grand.tag == PARA_HEADER:
                         current.append(self._cell_text(grand, depth))
             elif child.tag == PARA_HEADER and current is not None:
                 current.append(self._cell_text(child, depth))
-        rows: dict[int, list[tuple[int, str]]] = {}
-        for row, col, texts in cells:
-            rows.setdefault(row, []).append((col, "\n".join(t for t in texts if t)))
-        return table_lines([sorted(rows[r]) for r in sorted(rows)])
+        return table_lines(grid_rows([(r, c, span, "\n".join(t for t in texts if t)) for r, c, span, texts in cells]))
 
     def _cell_text(self, para: Node, depth: int) -> str:
         return " ".join("".join(self._pieces(para, depth + 1, inline=True)).split())
 
 
-def _cell_address(data: bytes, index: int) -> tuple[int, int]:
-    """(row, column) of a table cell from its list header: paragraph count (2), 2 unknown, flags (4), then
-    column (2) and row (2). A short record (corrupt) gets the order it came in."""
-    if len(data) >= 12:
-        col, row = struct.unpack_from("<2H", data, 8)
-        return row, col
-    return index, 0
+def _cell_address(data: bytes, index: int) -> tuple[int, int, int]:
+    """(row, column, row span) of a table cell from its list header: paragraph count (2), 2 unknown, flags (4),
+    then column, row, column span, row span (2 each). A short record (corrupt) gets the order it came in."""
+    if len(data) >= 16:
+        col, row, _, span = struct.unpack_from("<4H", data, 8)
+        return row, col, span
+    return index, 0, 1
 
 
 def _dutmal(data: bytes) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import LoadError
 from ..types import SourceDoc
-from .base import Builder, open_zip, read_member, table_lines
+from .base import Builder, grid_rows, open_zip, read_member, table_lines
 from .hwp import MAX_DEPTH, is_heading
 
 _SECTION = re.compile(r"^Contents/section(\d+)\.xml$")
@@ -135,7 +135,7 @@ class _Reader:
 
     def table(self, tbl, depth: int) -> list[str]:
         """Rows in order (cells by their cellAddr), cells joined by " | "."""
-        rows: dict[int, list[tuple[int, str]]] = {}
+        cells: list[tuple[int, int, int, str]] = []
         n = 0
         for tr in tbl:
             if _local(tr.tag) != "tr":
@@ -143,20 +143,22 @@ class _Reader:
             for tc in tr:
                 if _local(tc.tag) != "tc":
                     continue
-                row, col = n, len(rows.get(n, []))
+                row, col, span = n, sum(1 for c in cells if c[0] == n), 1
                 texts = []
                 for part in tc:
                     name = _local(part.tag)
                     if name == "cellAddr":
                         row = int(part.get("rowAddr", row) or row)
                         col = int(part.get("colAddr", col) or col)
+                    elif name == "cellSpan":
+                        span = int(part.get("rowSpan", 1) or 1)
                     elif name == "subList":
                         for p in part:
                             if _local(p.tag) == "p":
                                 texts.append(" ".join("".join(self.pieces(p, depth + 1, inline=True)).split()))
-                rows.setdefault(row, []).append((col, "\n".join(t for t in texts if t)))
+                cells.append((row, col, span, "\n".join(t for t in texts if t)))
             n += 1
-        return table_lines([sorted(rows[r]) for r in sorted(rows)])
+        return table_lines(grid_rows(cells))
 
 
 def _t_text(t):
