@@ -138,6 +138,7 @@ class IngestReport:
         return (f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
                 f"removed {len(self.removed)}, failed {len(self.failed)}"
                 + (f", skipped {len(self.skipped)}" if self.skipped else "")
+                + (f", warnings {len(self.warnings)}" if self.warnings else "")
                 + f"; {self.chunks_embedded} chunks embedded in {self.seconds:.1f}s"
                 + (f"; search table saved in {self.table_seconds:.1f}s" if self.table_seconds is not None else ""))
 
