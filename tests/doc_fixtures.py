@@ -62,6 +62,25 @@ def hwpx_bytes() -> bytes:
     return buf.getvalue()
 
 
+def hwpx_library_bytes(path: Path) -> Path:
+    """An HWPX written by python-hwpx: a heading, a footnote, and a table whose category cell spans two rows."""
+    from hwpx import HwpxDocument
+
+    doc = HwpxDocument.new()
+    doc.add_paragraph("□ 인건비 집행 현황")
+    p = doc.add_paragraph("2025년 인건비 집행액은 아래 표와 같다.")
+    doc.notes.add_footnote("2025년 6월 30일 기준 금액이다.", p)
+    table = doc.add_table(4, 3)
+    for r, row in enumerate([["구분", "집행액", "인원"], ["인건비", "120억원", "정규직 310명"],
+                             ["", "80억원", "계약직 95명"], ["합계", "200억원", "405명"]]):
+        for c, value in enumerate(row):
+            table.set_cell_text(r, c, value)
+    table.merge_cells(1, 0, 2, 0)
+    doc.add_paragraph("집행 잔액은 하반기에 배정한다.")
+    doc.save_to_path(path)
+    return path
+
+
 def docx_bytes(paragraphs: int = 0) -> bytes:
     """A Word report: headings 1/2, a budget table under "2.1 연도별 예산" (`paragraphs` filler paragraphs more)."""
     import docx

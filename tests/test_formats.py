@@ -391,3 +391,11 @@ def test_merged_cells_repeat_down_their_rows_and_values_carry_headers():
     # a two-column table without a generic first label is label | value pairs, not a header
     pairs = [[(0, "과목명"), (1, "데이터베이스")], [(0, "학번"), (1, "200012345")], [(0, "이름"), (1, "홍길동")]]
     assert table_lines(pairs) == ["과목명 | 데이터베이스", "학번 | 200012345", "이름 | 홍길동"]
+
+
+def test_hwpx_written_by_python_hwpx(tmp_path):
+    doc = load_file(F.hwpx_library_bytes(tmp_path / "인건비.hwpx"))
+    lines = doc.text.splitlines()
+    assert "인건비 | 집행액: 80억원 | 인원: 계약직 95명" in lines  # the merged 인건비 cell stays with its second row
+    assert "[각주] 2025년 6월 30일 기준 금액이다." in lines
+    assert ("1쪽 · 표 1" in {lab for _, lab in doc.sections}) and "□ 인건비 집행 현황" in lines

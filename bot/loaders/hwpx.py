@@ -16,6 +16,13 @@ _SKIP = {"secPr", "linesegarray", "fieldBegin", "fieldEnd", "pic", "equation"}  
 _BOXES = {"rect", "ellipse", "polygon", "curve", "arc", "connectLine", "container", "textart", "drawText"}
 
 
+_NOTES = {"footNote": "[각주] ", "endNote": "[미주] "}
+
+
+def _has_note(ctrl) -> bool:
+    return any(_local(c.tag) in _NOTES for c in ctrl)
+
+
 def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
@@ -103,10 +110,11 @@ class _Reader:
                     rows = self.table(el, depth + 1)
                     if rows:
                         yield " ".join(rows) if inline else rows
-                elif name in ("footNote", "endNote"):
-                    text = " ".join(self.lines_under(el, depth + 1))
-                    if text:
-                        self.notes.append(("[각주] " if name == "footNote" else "[미주] ") + text)
+                elif name in ("footNote", "endNote") or (name == "ctrl" and _has_note(el)):
+                    for note in [el] if name != "ctrl" else [c for c in el if _local(c.tag) in _NOTES]:
+                        text = " ".join(self.lines_under(note, depth + 1))
+                        if text:
+                            self.notes.append(_NOTES[_local(note.tag)] + text)
                 elif name in _BOXES or name in ("header", "footer", "ctrl"):
                     lines = self.lines_under(el, depth + 1)
                     if lines:
