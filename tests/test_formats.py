@@ -399,3 +399,21 @@ def test_hwpx_written_by_python_hwpx(tmp_path):
     assert "인건비 | 집행액: 80억원 | 인원: 계약직 95명" in lines  # the merged 인건비 cell stays with its second row
     assert "[각주] 2025년 6월 30일 기준 금액이다." in lines
     assert ("1쪽 · 표 1" in {lab for _, lab in doc.sections}) and "□ 인건비 집행 현황" in lines
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in F.HWP_DIR.glob("*.hwp") if p.name != "outline.hwp"))
+def test_hwp_and_its_hwpx_conversion_read_the_same(tmp_path, name):
+    """python-hwpx converts HWP 5.0 to HWPX with its own HWP parser: kbot's HWP and HWPX readers must agree on
+    the text of every shared sample (tables, captions, boxes, notes, 덧말 included)."""
+    import io
+    import zipfile
+
+    from hwpx.hwp5.package import convert
+
+    converted = convert((F.HWP_DIR / name).read_bytes())
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for part, body in converted.files.items():
+            zf.writestr(part, body)
+    via_hwpx = load_bytes(tmp_path / "converted.hwpx", buf.getvalue()).text
+    assert " ".join(via_hwpx.split()) == " ".join(load_file(F.HWP_DIR / name).text.split())

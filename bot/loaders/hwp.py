@@ -25,6 +25,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BEGIN = 16
 PARA_HEADER, PARA_TEXT, LINE_SEG, CTRL_HEADER, LIST_HEADER = (_BEGIN + 50, _BEGIN + 51, _BEGIN + 53, _BEGIN + 55,
                                                             _BEGIN + 56)
+TABLE = _BEGIN + 61
 STYLE = _BEGIN + 10
 CHAR_CONTROLS = frozenset({0, 10, 13, 24, 25, 26, 27, 28, 29, 30, 31})  # one code unit; all others below 32 take 8
 MAX_RECORDS = 5_000_000  # per section: a corrupt size field cannot make the reader loop on garbage forever
@@ -278,8 +279,17 @@ class _Reader:
         """A table's rows in reading order, one line each, cells joined by " | " (a figure stays with its label)."""
         cells: list[tuple[int, int, int, list[str]]] = []
         current: list[str] | None = None
+        caption: list[str] = []  # a caption's list header and paragraphs come before the TABLE record
+        in_table = False
         for child in ctrl.children:
-            if child.tag == LIST_HEADER:
+            if child.tag == TABLE:
+                in_table = True
+            elif not in_table:
+                if child.tag == PARA_HEADER:
+                    caption.append(self._cell_text(child, depth))
+                elif child.tag == LIST_HEADER:
+                    caption += [self._cell_text(g, depth) for g in child.children if g.tag == PARA_HEADER]
+            elif child.tag == LIST_HEADER:
                 row, col, span = _cell_address(child.data, len(cells))
                 current = []
                 cells.append((row, col, span, current))
@@ -288,7 +298,8 @@ class _Reader:
                         current.append(self._cell_text(grand, depth))
             elif child.tag == PARA_HEADER and current is not None:
                 current.append(self._cell_text(child, depth))
-        return table_lines(grid_rows([(r, c, span, "\n".join(t for t in texts if t)) for r, c, span, texts in cells]))
+        rows = table_lines(grid_rows([(r, c, span, "\n".join(t for t in texts if t)) for r, c, span, texts in cells]))
+        return [t for t in caption if t] + rows
 
     def _cell_text(self, para: Node, depth: int) -> str:
         return " ".join("".join(self._pieces(para, depth + 1, inline=True)).split())

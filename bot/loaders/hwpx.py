@@ -103,6 +103,10 @@ class _Reader:
                 name = _local(el.tag)
                 if name == "t":
                     yield from _t_text(el)
+                elif name == "dutmal":  # 덧말: the base text and its ruby
+                    parts = {_local(c.tag): "".join(c.itertext()).strip() for c in el}
+                    main, ruby = parts.get("mainText", ""), parts.get("subText", "")
+                    yield f"{main}({ruby})" if ruby else main
                 elif name == "tbl":
                     self.tables += 1
                     if depth == 0:
@@ -144,8 +148,11 @@ class _Reader:
     def table(self, tbl, depth: int) -> list[str]:
         """Rows in order (cells by their cellAddr), cells joined by " | "."""
         cells: list[tuple[int, int, int, str]] = []
+        caption: list[str] = []
         n = 0
         for tr in tbl:
+            if _local(tr.tag) == "caption":
+                caption += self.lines_under(tr, depth + 1)
             if _local(tr.tag) != "tr":
                 continue
             for tc in tr:
@@ -166,7 +173,7 @@ class _Reader:
                                 texts.append(" ".join("".join(self.pieces(p, depth + 1, inline=True)).split()))
                 cells.append((row, col, span, "\n".join(t for t in texts if t)))
             n += 1
-        return table_lines(grid_rows(cells))
+        return caption + table_lines(grid_rows(cells))
 
 
 def _t_text(t):
