@@ -413,7 +413,16 @@ def _read(path: Path, ole) -> SourceDoc:
             raw = ole.openstream(name).read()
         except OSError as e:
             raise LoadError(f"truncated or corrupt HWP file ({name}: {e})") from e
-        return _inflate(raw, name) if compressed else raw
+        if not compressed:
+            return raw
+        try:
+            return _inflate(raw, name)
+        except LoadError:
+            # Some converters set the compressed flag on streams they wrote plain: a section that starts with a
+            # paragraph header record is taken as it is.
+            if len(raw) >= 4 and struct.unpack_from("<I", raw)[0] & 0x3FF in (PARA_HEADER, _BEGIN):
+                return raw
+            raise
 
     styles = _styles(stream("DocInfo")) if ole.exists("DocInfo") else {}
     sections = sorted((e for e in ole.listdir() if len(e) == 2 and e[0] == "BodyText" and e[1].startswith("Section")),
