@@ -417,3 +417,21 @@ def test_hwp_and_its_hwpx_conversion_read_the_same(tmp_path, name):
             zf.writestr(part, body)
     via_hwpx = load_bytes(tmp_path / "converted.hwpx", buf.getvalue()).text
     assert " ".join(via_hwpx.split()) == " ".join(load_file(F.HWP_DIR / name).text.split())
+
+
+def test_docx_text_boxes_are_read():
+    import io
+
+    import docx
+    from docx.oxml import parse_xml
+
+    d = docx.Document()
+    d.add_paragraph("본문 첫 문단.")
+    box = ('<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+           'xmlns:v="urn:schemas-microsoft-com:vml"><w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r>'
+           '<w:t>글상자 안의 문장: 예산 45억원</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>')
+    d.add_paragraph()._p.append(parse_xml(box))
+    buf = io.BytesIO()
+    d.save(buf)
+    lines = load_bytes(Path("box.docx"), buf.getvalue()).text.splitlines()
+    assert lines == ["본문 첫 문단.", "글상자 안의 문장: 예산 45억원"]

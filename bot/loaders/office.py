@@ -68,14 +68,14 @@ def load_docx(path: Path, data: bytes, options=None) -> SourceDoc:
         if tag == "p":
             para = Paragraph(el, document)
             text = _clean(para.text)
-            if not text:
-                continue
-            level = _heading_level(para, styles)
+            level = _heading_level(para, styles) if text else 0
             if level:
                 path_headings = [h for h in path_headings if h[0] < level] + [(level, text[:60])]
                 out.gap()
                 out.at(" › ".join(h for _, h in path_headings[-2:]))
             out.line(text)
+            for line in _text_boxes(el):
+                out.line(line)
         elif tag == "tbl":
             tables += 1
             here = " › ".join(h for _, h in path_headings[-2:])
@@ -87,6 +87,20 @@ def load_docx(path: Path, data: bytes, options=None) -> SourceDoc:
             out.at(here or "본문")
     meta = _core(document.core_properties)
     return out.doc(path, meta["title"], meta)
+
+
+def _text_boxes(el) -> list[str]:
+    """The paragraphs of text boxes anchored in a paragraph (python-docx's text leaves them out). Word writes each
+    box twice (DrawingML and a VML fallback): each text once."""
+    from docx.oxml.ns import qn
+
+    out: list[str] = []
+    for box in el.iter(qn("w:txbxContent")):
+        for p in box.iter(qn("w:p")):
+            text = _clean("".join(t.text or "" for t in p.iter(qn("w:t"))))
+            if text and text not in out:
+                out.append(text)
+    return out
 
 
 def _heading_level(para, styles: dict[str, str]) -> int:
