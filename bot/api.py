@@ -56,7 +56,8 @@ class KnowledgeBase:
     def ingest(self, paths: Iterable[str | Path] | str | Path = (), *, urls: Iterable[str] | None = None,
                prune: bool = False, rebuild: bool = False, progress: Progress | None = None,
                follow_symlinks: bool = False) -> IngestReport:
-        """Index files and folders (.md, .txt, .html, .pdf) and web pages. Unchanged documents are skipped.
+        """Index files and folders (.md .txt .html .pdf .hwp .hwpx .docx .pptx .xlsx; the type told by content) and
+        web pages. Unchanged documents are skipped.
 
         A string in `paths` that starts with a scheme (https://...) is a URL, as is each of `urls`; only http and
         https are fetched. Pages are re-fetched conditionally (ETag / Last-Modified) and re-embedded only when their

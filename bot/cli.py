@@ -87,13 +87,17 @@ def print_report(report) -> None:
     for f in report.skipped:
         console.print(Text("  skipped  ", style="yellow") + Text(f"{f.path}: {f.reason}"), highlight=False,
                       emoji=False)
+    for f in report.warnings:
+        console.print(Text("  warning  ", style="yellow") + Text(f"{f.path}: {f.reason}"), highlight=False,
+                      emoji=False)
     console.print(Text(report.summary()), highlight=False, emoji=False)
 
 
 @app.command()
 @friendly
 def ingest(paths: Annotated[list[str] | None, typer.Argument(
-               help="Files or folders (.md .txt .html .pdf) and web page URLs (http/https).", show_default=False)]
+               help="Files or folders (.md .txt .html .pdf .hwp .hwpx .docx .pptx .xlsx) and web page URLs "
+                    "(http/https).", show_default=False)]
            = None,
            urls: Annotated[Path | None, typer.Option(
                "--urls", help="A file of web page URLs, one per line (# starts a comment).", exists=True,

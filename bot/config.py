@@ -38,6 +38,10 @@ class Settings(BaseSettings):
                                                   "onnx/model.onnx (same vectors, ~1.7x faster on one thread).")
     ingest_batch: int = Field(256, ge=1, description="Chunks embedded and committed together during ingest.")
     max_file_mb: float = Field(0, ge=0, description="Ingest refuses files larger than this many MB; 0 = no limit.")
+    ocr: bool = Field(True, description="OCR PDF pages that have no text layer with Tesseract (Debian: "
+                                        "tesseract-ocr tesseract-ocr-kor); results cached under data_dir/ocr.")
+    ocr_langs: str = Field("kor+eng", description="Tesseract languages for OCR (`-l`).")
+    ocr_dpi: int = Field(300, ge=150, le=600, description="Resolution scanned pages are rendered at for OCR.")
     progress_seconds: float = Field(5.0, gt=0, description="Seconds between plain progress lines when the output "
                                                           "is not a terminal (logs, CI, pipes).")
 

@@ -67,7 +67,8 @@ class StoreUnavailableError(KbotError):
 class LoadError(KbotError):
     """One input file cannot be read; the reason is the message."""
 
-    user_message = "파일을 읽지 못했습니다. .md, .txt, .html, .pdf 형식의 글이 담긴 파일인지 확인해 주세요."
+    user_message = ("파일을 읽지 못했습니다. .md, .txt, .html, .pdf, .hwp, .hwpx, .docx, .pptx, .xlsx 형식의 글이 담긴 "
+                    "파일인지 확인해 주세요.")
 
 
 class NotIndexedError(KbotError):

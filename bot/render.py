@@ -27,6 +27,11 @@ def dropped_warning(answer: Answer) -> str:
     return f"⚠ 근거 문서로 확인되지 않는 문장 {len(answer.dropped_claims)}개를 답에서 뺐습니다."
 
 
+def _at(location: str | None) -> str:
+    """" · 3쪽": where in its document a citation is (page, slide, sheet row, heading), or nothing."""
+    return f" · {location}" if location else ""
+
+
 def _meta(hit: Hit) -> str:
     """Publisher and date, the date always ("날짜 없음" when the document gives none)."""
     return ", ".join(x for x in (hit.publisher, hit.published or NO_DATE) if x)
@@ -103,7 +108,7 @@ def plain(answer: Answer) -> str:
         "dropped": lambda: dropped_warning(answer),
         "disagree": lambda: f"⚠ {disagree_head(answer)}:\n" + "\n".join(
             f"- {v} — {t} ({m}) [{n}]" + (f" · {c}" if c else "") for v, t, m, n, c in _stated(answer)),
-        "sources": lambda: f"{SOURCES}:\n" + "\n".join(f"[{c.number}] {c.hit.title} ({_meta(c.hit)})"
+        "sources": lambda: f"{SOURCES}:\n" + "\n".join(f"[{c.number}] {c.hit.title}{_at(c.location)} ({_meta(c.hit)})"
                                                        for c in answer.citations),
     }
     return "\n".join(text[k]() for k in parts(answer))
@@ -146,22 +151,23 @@ def markdown(answer: Answer) -> str:
             f"- **{md_escape(v)}** — {md_escape(t)} ({md_escape(m)}) \\[{n}\\]" + (f" · {md_escape(c)}" if c else "")
             for v, t, m, n, c in _stated(answer)),
         "sources": lambda: f"**{SOURCES}**\n" + "\n".join(
-            f"- \\[{c.number}\\] {md_escape(c.hit.title)} ({md_escape(_meta(c.hit))})" for c in answer.citations),
+            f"- \\[{c.number}\\] {md_escape(c.hit.title)}{md_escape(_at(c.location))} ({md_escape(_meta(c.hit))})"
+            for c in answer.citations),
     }
     return "\n\n".join(text[k]() for k in parts(answer))
 
 
-def source_label(number: int | None, hit: Hit) -> str:
+def source_label(number: int | None, hit: Hit, location: str | None = None) -> str:
     """A source's one-line label (plain text: Gradio shows choice labels as text)."""
     meta = " · ".join(x for x in (hit.publisher, hit.published or NO_DATE) if x)
     head = f"[{number}]" if number is not None else "관련"
-    return f"{head} {hit.title} — {meta}"
+    return f"{head} {hit.title}{_at(location)} — {meta}"
 
 
 def source_choices(answer: Answer) -> list[tuple[str, str]]:
     """(label, value) pairs for the sources list: values "c<n>" for citations, "r<i>" for related documents."""
     if answer.citations:
-        return [(source_label(c.number, c.hit), f"c{c.number}") for c in answer.citations]
+        return [(source_label(c.number, c.hit, c.location), f"c{c.number}") for c in answer.citations]
     return [(source_label(None, h), f"r{i}") for i, h in enumerate(answer.related)]
 
 
@@ -187,7 +193,8 @@ def source_html(hit: Hit, citation: Citation | None = None) -> str:
     else:
         chunk = html.escape(text)
     where = [html_link(hit.url)] if hit.url else [html.escape(Path(hit.source).name)] if hit.source else []
-    meta = " · ".join([html.escape(x) for x in (hit.publisher, hit.published or NO_DATE) if x] + where)
+    location = citation.location if citation is not None else hit.location
+    meta = " · ".join([html.escape(x) for x in (location, hit.publisher, hit.published or NO_DATE) if x] + where)
     head = f"[{citation.number}] " if citation else ""
     return (f'<div class="kbot-source"><h4>{head}{html.escape(hit.title)}</h4><div class="meta">{meta}</div>'
             f'<div class="chunk">{chunk}</div></div>')
@@ -254,7 +261,8 @@ def _slack_title(hit: Hit) -> str:
 def slack_sources(answer: Answer) -> str:
     if answer.citations:
         return "*출처*\n" + "\n".join(
-            f"[{c.number}] *{_slack_title(c.hit)}* — {slack_escape(_meta(c.hit))}" for c in answer.citations)
+            f"[{c.number}] *{_slack_title(c.hit)}*{slack_escape(_at(c.location))} — {slack_escape(_meta(c.hit))}"
+            for c in answer.citations)
     if _refused(answer) and answer.related:
         return f"*{RELATED}*\n" + "\n".join(
             f"• {_slack_title(h)} — {slack_escape(h.published or NO_DATE)}" for h in answer.related)
@@ -316,7 +324,7 @@ def rich_answer(answer: Answer) -> list:
         out.append(Text(f"\n{SOURCES}", style="bold"))
         for c in answer.citations:
             where = c.hit.url or f"{c.hit.source}:{c.start}-{c.end}"  # a page's URL stays clickable as it is
-            out.append(Text(f"[{c.number}] {c.hit.title} ({_meta(c.hit)}) — {where}"))
+            out.append(Text(f"[{c.number}] {c.hit.title}{_at(c.location)} ({_meta(c.hit)}) — {where}"))
     out.append(Text(f"({answer.backend})", style="dim"))
     return out
 
