@@ -9,7 +9,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup local run test lint bench clean browser
+.PHONY: setup local run test lint bench clean browser ocr
 
 # Everything but llama-cpp-python: the default (extractive) and OpenAI backends never import it.
 $(STAMP): pyproject.toml requirements.lock
@@ -33,7 +33,7 @@ local: $(LOCAL_STAMP)
 
 run: setup
 	$(BIN)/kbot ingest corpus/
-	$(BIN)/kbot ui
+	$(BIN)/kbot serve
 
 # The UI test drives Debian's Chromium (never `playwright install`, which downloads a browser). Korean needs
 # fonts-nanum. Installed here when missing and running as root (as in CI); otherwise install them yourself.
@@ -42,7 +42,13 @@ browser:
 	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-nanum >/dev/null; \
 	    else echo "need: sudo apt-get install chromium fonts-nanum" >&2; exit 1; fi; }
 
-test: setup local browser
+# OCR of scanned PDF pages: Debian's Tesseract with its Korean model (installed like the browser, when missing).
+ocr:
+	@tesseract --list-langs 2>/dev/null | grep -qx kor || \
+	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-kor >/dev/null; \
+	    else echo "need: sudo apt-get install tesseract-ocr tesseract-ocr-kor" >&2; exit 1; fi; }
+
+test: setup local browser ocr
 	$(BIN)/ruff check .
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 

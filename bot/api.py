@@ -56,7 +56,8 @@ class KnowledgeBase:
     def ingest(self, paths: Iterable[str | Path] | str | Path = (), *, urls: Iterable[str] | None = None,
                prune: bool = False, rebuild: bool = False, progress: Progress | None = None,
                follow_symlinks: bool = False) -> IngestReport:
-        """Index files and folders (.md, .txt, .html, .pdf) and web pages. Unchanged documents are skipped.
+        """Index files and folders (.md .txt .html .pdf .hwp .hwpx .docx .pptx .xlsx; the type told by content) and
+        web pages. Unchanged documents are skipped.
 
         A string in `paths` that starts with a scheme (https://...) is a URL, as is each of `urls`; only http and
         https are fetched. Pages are re-fetched conditionally (ETag / Last-Modified) and re-embedded only when their
@@ -231,6 +232,17 @@ class KnowledgeBase:
                 "author": m.get("author") or None, "url": m.get("url") or None, "chunks": 0})
             d["chunks"] += 1
         return sorted(docs.values(), key=lambda d: d["source"])
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Remove one document (all its chunks) from the index and the search table; False when there is none."""
+        ids = [c.chunk_id for c in self.store.iter_all() if c.metadata.get("doc_id") == doc_id]
+        if not ids:
+            return False
+        with self.indexer._writer_lock():  # never beside an ingest into the same data dir
+            self.store.delete(ids)
+            self.store.bump_revision()
+        self.retriever.sparse_index.sync()
+        return True
 
     def stats(self) -> dict:
         meta = self.store.metadata

@@ -84,7 +84,7 @@ def hit_to_document(hit: Hit) -> Document:
     return Document(page_content=hit.text, id=hit.chunk_id, metadata={
         "chunk_id": hit.chunk_id, "doc_id": hit.doc_id, "title": hit.title, "source": hit.source,
         "published": hit.published, "publisher": hit.publisher, "score": hit.score,
-        "start": hit.start, "end": hit.end})
+        "start": hit.start, "end": hit.end, "location": hit.location})
 
 
 class KnowledgeBaseRetriever(BaseRetriever):

@@ -87,13 +87,17 @@ def print_report(report) -> None:
     for f in report.skipped:
         console.print(Text("  skipped  ", style="yellow") + Text(f"{f.path}: {f.reason}"), highlight=False,
                       emoji=False)
+    for f in report.warnings:
+        console.print(Text("  warning  ", style="yellow") + Text(f"{f.path}: {f.reason}"), highlight=False,
+                      emoji=False)
     console.print(Text(report.summary()), highlight=False, emoji=False)
 
 
 @app.command()
 @friendly
 def ingest(paths: Annotated[list[str] | None, typer.Argument(
-               help="Files or folders (.md .txt .html .pdf) and web page URLs (http/https).", show_default=False)]
+               help="Files or folders (.md .txt .html .pdf .hwp .hwpx .docx .pptx .xlsx) and web page URLs "
+                    "(http/https).", show_default=False)]
            = None,
            urls: Annotated[Path | None, typer.Option(
                "--urls", help="A file of web page URLs, one per line (# starts a comment).", exists=True,
@@ -304,6 +308,48 @@ def slack(llm: LlmOption = None) -> None:
     where = "Socket Mode" if s.slack_app_token else f"http://{s.slack_host}:{s.slack_port}/slack/events"
     err.print(f"kbot Slack bot: {where} (answers: {kb.backend})", highlight=False)
     run(kb)
+
+
+@app.command()
+@friendly
+def serve(llm: LlmOption = None,
+          host: Annotated[str | None, typer.Option(help="Listen address (default KBOT_HOST, 127.0.0.1).")] = None,
+          port: Annotated[int | None, typer.Option(help="Port (default KBOT_PORT, 7860).")] = None,
+          open_: Annotated[bool, typer.Option("--open", help="Allow a non-loopback address without API keys "
+                                                             "(KBOT_SERVE_OPEN).")] = False) -> None:
+    """Serve everything from one process: web UI at /, REST API /v1, OpenAI-compatible chat, MCP at /mcp."""
+    import logging
+
+    import uvicorn
+
+    from .api import KnowledgeBase
+    from .config import load_settings
+    from .server import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    overrides = {k: v for k, v in (("llm", llm), ("host", host), ("port", port), ("serve_open", open_)) if v}
+    kb = KnowledgeBase.open(load_settings(**overrides))
+    s = kb.settings
+    app = create_app(kb)
+    err.print(f"kbot serve on http://{s.host}:{s.port} (UI /, API /v1, docs /docs, MCP /mcp; answers: {kb.backend})",
+              highlight=False)
+    uvicorn.run(app, host=s.host, port=s.port, log_level="warning", timeout_keep_alive=30,
+                h11_max_incomplete_event_size=64 * 1024)
+
+
+@app.command("mcp")
+@friendly
+def mcp_stdio(llm: LlmOption = None) -> None:
+    """The MCP server over stdio, for desktop AI clients (tools search, ask, calculate, list_documents)."""
+    import logging
+
+    from .api import KnowledgeBase
+    from .config import load_settings
+    from .server.mcp_server import run_stdio
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)  # stdout carries the protocol
+    kb = KnowledgeBase.open(load_settings(**({"llm": llm} if llm else {})))
+    run_stdio(kb)
 
 
 @corpus_app.command("import")

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
                                                   "onnx/model.onnx (same vectors, ~1.7x faster on one thread).")
     ingest_batch: int = Field(256, ge=1, description="Chunks embedded and committed together during ingest.")
     max_file_mb: float = Field(0, ge=0, description="Ingest refuses files larger than this many MB; 0 = no limit.")
+    ocr: bool = Field(True, description="OCR PDF pages that have no text layer with Tesseract (Debian: "
+                                        "tesseract-ocr tesseract-ocr-kor); results cached under data_dir/ocr.")
+    ocr_langs: str = Field("kor+eng", description="Tesseract languages for OCR (`-l`).")
+    ocr_dpi: int = Field(300, ge=150, le=600, description="Resolution scanned pages are rendered at for OCR.")
     progress_seconds: float = Field(5.0, gt=0, description="Seconds between plain progress lines when the output "
                                                           "is not a terminal (logs, CI, pipes).")
 
@@ -116,12 +120,29 @@ class Settings(BaseSettings):
     slack_rate_limit: int = Field(10, ge=1, description="Questions per user per minute.")
     slack_workers: int = Field(4, ge=1, description="Questions answered at once; the rest wait.")
 
+    api_keys: SecretStr | None = Field(None, description="`kbot serve`: named API keys, name=key pairs separated by "
+                                                         "commas (a key may be given as sha256:<hex> of it). Set: "
+                                                         "every API, OpenAI and MCP request needs one.")
+    api_scopes: Annotated[dict[str, Filters], NoDecode] = Field(
+        default_factory=dict, description="Per-key search scopes, key name -> publisher / date / document filter, "
+                                          "written as KBOT_SLACK_SCOPES (`*` = every key without its own).")
+    api_rate_limit: int = Field(60, ge=1, description="`kbot serve`: requests per key (or per client address "
+                                                      "without keys) per minute; beyond it 429 with Retry-After.")
+    api_max_body_kb: int = Field(1024, ge=1, description="Largest JSON request body in KB (413 beyond).")
+    api_upload_max_mb: float = Field(20.0, gt=0, description="Largest file upload through the API in MB (413).")
+    api_timeout: float = Field(120.0, gt=0, description="Seconds one answer may take before the API says 504.")
+    api_max_messages: int = Field(200, ge=1, description="Most messages (history) one request may carry.")
+    serve_open: bool = Field(False, description="Let `kbot serve` listen beyond 127.0.0.1 without API keys "
+                                                "(anyone who reaches the port can ask, upload and delete).")
+    ui_users: SecretStr | None = Field(None, description="`kbot serve`: web UI logins, user=password pairs "
+                                                         "separated by commas; unset = no login.")
+
     @field_validator("data_dir", "model_cache_dir")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return Path(v).expanduser()
 
-    @field_validator("slack_scopes", mode="before")
+    @field_validator("slack_scopes", "api_scopes", mode="before")
     @classmethod
     def _scopes(cls, v):
         if isinstance(v, str):

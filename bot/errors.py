@@ -67,7 +67,8 @@ class StoreUnavailableError(KbotError):
 class LoadError(KbotError):
     """One input file cannot be read; the reason is the message."""
 
-    user_message = "파일을 읽지 못했습니다. .md, .txt, .html, .pdf 형식의 글이 담긴 파일인지 확인해 주세요."
+    user_message = ("파일을 읽지 못했습니다. .md, .txt, .html, .pdf, .hwp, .hwpx, .docx, .pptx, .xlsx 형식의 글이 담긴 "
+                    "파일인지 확인해 주세요.")
 
 
 class NotIndexedError(KbotError):
@@ -144,3 +145,62 @@ class FetchError(LoadError):
 
     def __init__(self, message: str, user_message: str | None = None) -> None:
         super().__init__(message, user_message=user_message, hint=message)
+
+
+class ApiError(KbotError):
+    """An HTTP request `kbot serve` refuses; `status` is the HTTP status, `code` a stable machine-readable name."""
+
+    status: int = 400
+    code: str = "bad_request"
+    user_message = "요청을 처리할 수 없습니다. 요청 내용을 확인해 주세요."
+
+    def __init__(self, message: str = "", *, user_message: str | None = None, status: int | None = None,
+                 code: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, user_message=user_message)
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        self.headers = headers or {}
+
+
+class AuthError(ApiError):
+    """No API key, or one kbot does not know (forged or revoked)."""
+
+    status, code = 401, "invalid_api_key"
+    user_message = "API 키가 없거나 올바르지 않습니다. 관리자에게 받은 키를 Authorization: Bearer 헤더에 넣어 주세요."
+
+
+class ForbiddenError(ApiError):
+    """The key is valid but this request lies outside its scope."""
+
+    status, code = 403, "forbidden"
+    user_message = "이 API 키로는 할 수 없는 요청입니다. 필요하면 관리자에게 권한을 요청해 주세요."
+
+
+class RateLimitError(ApiError):
+    """Too many requests from one key (or address) in a minute."""
+
+    status, code = 429, "rate_limited"
+    user_message = "요청이 너무 많습니다. 잠시 뒤에 다시 시도해 주세요."
+
+
+class TooLargeError(ApiError):
+    """The request body is bigger than the server accepts."""
+
+    status, code = 413, "too_large"
+    user_message = "요청이 너무 큽니다. 내용을 줄이거나 나눠서 보내 주세요."
+
+
+class NotReadyError(ApiError):
+    """The index is still loading or being built for the first time."""
+
+    status, code = 503, "not_ready"
+    user_message = "kbot이 아직 준비 중입니다(문서 색인 중). 잠시 뒤에 다시 시도해 주세요."
+
+
+class AnswerTimeoutError(ApiError):
+    """An answer took longer than KBOT_API_TIMEOUT."""
+
+    status, code = 504, "timeout"
+    user_message = "답변을 만드는 데 너무 오래 걸려 중단했습니다. 잠시 뒤에 다시 물어봐 주세요."

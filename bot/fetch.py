@@ -148,9 +148,12 @@ class Fetcher:
         if self._client is None:
             s = self.settings
             hooks = {} if s.fetch_private_hosts else {"request": [_refuse_private]}
+            transport = self.transport
+            if transport is None and not s.fetch_private_hosts and not s.fetch_proxy:
+                transport = guarded_transport()  # the address is checked again where the socket connects
             self._client = httpx.Client(
                 timeout=httpx.Timeout(s.fetch_timeout, connect=min(s.fetch_timeout, 10.0)),
-                follow_redirects=True, max_redirects=s.fetch_max_redirects, transport=self.transport,
+                follow_redirects=True, max_redirects=s.fetch_max_redirects, transport=transport,
                 headers={"User-Agent": s.fetch_user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
                          "Accept-Language": "ko,en;q=0.5"},
                 event_hooks=hooks, proxy=s.fetch_proxy,
@@ -299,13 +302,35 @@ def _os_reason(e: BaseException) -> str:
 def _refuse_private(request) -> None:
     """With KBOT_FETCH_PRIVATE_HOSTS=false: refuse hosts that resolve to loopback, private or link-local addresses
     (checked for every request, redirects included), so a shared server cannot be pointed at its own network."""
-    host = request.url.host
     try:
-        infos = socket.getaddrinfo(host, request.url.port or 443, proto=socket.IPPROTO_TCP)
+        _public(request.url.host, request.url.port or 443)
     except socket.gaierror:
         return  # the request itself reports the DNS failure
+
+
+def _public(host: str, port: int) -> str:
+    """The first address `host` resolves to, refusing loopback, private, link-local and other non-public ones."""
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     for info in infos:
         ip = ipaddress.ip_address(info[4][0].split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast \
+                or ip.is_unspecified:
             raise FetchError(f"{host} is a local or private address (KBOT_FETCH_PRIVATE_HOSTS=false)",
                              "내부망 주소는 넣을 수 없습니다. 공개된 웹 주소를 넣어 주세요.")
+    return infos[0][4][0]
+
+
+def guarded_transport():
+    """An httpx transport whose sockets connect only to the public address it checked itself, at connect time:
+    a DNS answer that changes between the request hook's check and the connection (rebinding) cannot reach a
+    private address. TLS still verifies the certificate against the host name."""
+    import httpcore
+    import httpx
+
+    class Guarded(httpcore.SyncBackend):
+        def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+            return super().connect_tcp(_public(host, port), port, timeout, local_address, socket_options)
+
+    transport = httpx.HTTPTransport()
+    transport._pool._network_backend = Guarded()  # httpx exposes no argument for the network backend
+    return transport

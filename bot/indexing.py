@@ -38,7 +38,7 @@ from .korean import (
     morphemes_between,
     sentence_spans_batch,
 )
-from .loaders import SUPPORTED, load_file
+from .loaders import SUPPORTED, USE, LoadOptions, load_file
 from .progress import IngestStatus, Progress
 from .store import Store
 from .types import Chunk, FileFailure, IngestReport, SourceDoc
@@ -92,6 +92,21 @@ def footnote_context(doc_text: str, chunk_text: str, limit: int = 600) -> str:
     return " ".join(out)[:limit]
 
 
+def chunk_locations(sections: tuple[tuple[int, str], ...], start: int, end: int) -> dict:
+    """A chunk's location metadata: `location` where it starts, and `locations` (JSON [[offset into the chunk,
+    location], ...]) where it changes inside it."""
+    import bisect
+    import json
+
+    offsets = [a for a, _ in sections]
+    i = bisect.bisect_right(offsets, start) - 1
+    out = {"location": sections[i][1] if i >= 0 else ""}
+    inside = [[a - start, label] for a, label in sections[i + 1:bisect.bisect_left(offsets, end)]]
+    if inside:
+        out["locations"] = json.dumps(inside, ensure_ascii=False)
+    return out
+
+
 def collect_files(paths: Iterable[str | Path], follow_symlinks: bool = False
                   ) -> tuple[list[Path], list[FileFailure], list[FileFailure]]:
     """Expand directories (supported files only, hidden entries skipped); report missing paths.
@@ -116,7 +131,10 @@ def collect_files(paths: Iterable[str | Path], follow_symlinks: bool = False
                             skipped.append(FileFailure(str(here / d), _LINK_OUT.format((here / d).resolve())))
                 for name in sorted(filenames):
                     f = here / name
-                    if name.startswith(".") or f.suffix.lower() not in SUPPORTED or not f.is_file():
+                    if name.startswith(".") or not f.is_file():
+                        continue
+                    if f.suffix.lower() not in SUPPORTED:
+                        skipped.append(FileFailure(str(f), f"unsupported file type {f.suffix or '(none)'}: use {USE}"))
                         continue
                     if f.is_symlink() and not follow_symlinks and not _inside(f, root):
                         skipped.append(FileFailure(str(f), _LINK_OUT.format(f.resolve())))
@@ -201,6 +219,7 @@ class _Footnotes:
 class Indexer:
     def __init__(self, settings: Settings, store: Store, encoder: Encoder,
                  fetcher: Callable[[Settings], Fetcher] = Fetcher) -> None:
+        self._status_now: tuple[IngestStatus | None, Progress | None] = (None, None)
         self.settings = settings
         self.store = store
         self.encoder = encoder
@@ -252,7 +271,24 @@ class Indexer:
             if size > limit * 1024 * 1024:
                 raise LoadError(f"the file is {size / 1024 / 1024:.1f} MB, over the limit of {limit:g} MB "
                                 f"(KBOT_MAX_FILE_MB): split it, or raise or unset the limit")
-        return load_file(path)
+        return load_file(path, self._load_options(path))
+
+    def _load_options(self, path: Path) -> LoadOptions:
+        """OCR settings, and progress for a slow step of reading `path` (OCR: "scan.pdf OCR 3/10쪽")."""
+        s = self.settings
+        status_of = self._status_now
+
+        def moved(what: str, fraction: float) -> None:
+            status, progress = status_of
+            if status is None:
+                return
+            status.current = path.name
+            status.current_step = what if fraction < 1 else None
+            if progress:
+                progress(status)
+
+        return LoadOptions(ocr=s.ocr, ocr_langs=s.ocr_langs, ocr_dpi=s.ocr_dpi, cache_dir=s.data_dir / "ocr",
+                           on_progress=moved)
 
     def _run(self, sources, failures, prune, rebuild, progress, listed: set[str] | None = None) -> IngestReport:
         with self._writer_lock():
@@ -298,6 +334,7 @@ class Indexer:
                          chunking=m.get("chunking"))
 
         status = IngestStatus(files_total=len(sources), bytes_total=sum(s.size for s in sources))
+        self._status_now = (status, progress)
         writer = _BatchWriter(self, existing, report, status, progress)
         ahead = _AnalyseAhead(lambda group, analyses: self._chunk_and_add(group, analyses, writer, report, status,
                                                                           progress),
@@ -325,6 +362,8 @@ class Indexer:
                     writer.skip(src)
                     continue
                 seen.add(d.doc_id)
+                if d.warnings:
+                    report.warnings.append(FileFailure(src.label, "; ".join(d.warnings)))
                 d = replace(d, content_hash=self._index_hash(d))
                 e = existing.get(d.doc_id)
                 if e and set(e["hash_of"].values()) == {d.content_hash} and e["n"] == len(e["hash_of"]):
@@ -439,6 +478,8 @@ class Indexer:
             "content_hash": doc.content_hash, "terms": terms, "terms_v": TERMS_VERSION,
             **date_fields(doc.published),
         }
+        if doc.sections:  # where in the document the chunk is (page, slide, sheet row, heading)
+            meta.update(chunk_locations(doc.sections, c.start, c.end))
         if doc.url:  # a web page: its key and validators live with its chunks, committed with them
             meta.update(url=doc.url, etag=doc.etag or "", last_modified=doc.last_modified or "",
                         chunking=self._chunking)

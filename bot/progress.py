@@ -29,6 +29,7 @@ class IngestStatus:
     finished: bool = False
     started: float = field(default_factory=time.monotonic)
     embed_started: float | None = None
+    current_step: str | None = None  # a slow step reading the current file, shown as is ("OCR 3/10쪽")
 
     @property
     def elapsed(self) -> float:
@@ -70,17 +71,19 @@ class IngestStatus:
         return None
 
     @property
-    def key(self) -> tuple[int, int | None, int | None]:
+    def key(self) -> tuple:
         """What a new progress line must differ in: chunks embedded, or how far into the current file."""
         within, split = self._within(), self._splitting()
-        return self.chunks_done, within and within[1], split and split[1]
+        return self.chunks_done, within and within[1], split and split[1], self.current_step
 
     def line(self) -> str:
         """One plain English line for logs: `ingest: files 3/10, 1200 chunks embedded, 25.1 chunks/s, ETA 2m10s`."""
         parts = [f"files {self.files_done}/{self.files_total}", f"{self.chunks_done} chunks embedded",
                  f"{self.rate:.1f} chunks/s", f"ETA {format_seconds(self.eta)}"]
         within, split = self._within(), self._splitting()
-        if split:
+        if self.current_step and not self.finished:
+            parts.append(f"{self.current} {self.current_step}")
+        elif split:
             parts.append(f"{split[0]} splitting sentences {split[1]}%")
         elif within:
             parts.append(f"{within[0]} {within[1]}% ({self.current_done}/{self.current_total} chunks)")
@@ -91,7 +94,9 @@ class IngestStatus:
         parts = [f"파일 {self.files_done}/{self.files_total}", f"청크 {self.chunks_done}개 임베딩",
                  f"초당 {self.rate:.1f}개", f"남은 시간 {format_seconds(self.eta, korean=True)}"]
         within, split = self._within(), self._splitting()
-        if split:
+        if self.current_step and not self.finished:
+            parts.append(f"{self.current} {self.current_step}")
+        elif split:
             parts.append(f"{split[0]} 문장 나누는 중 {split[1]}%")
         elif within:
             parts.append(f"{within[0]} {within[1]}%")

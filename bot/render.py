@@ -30,6 +30,11 @@ def dropped_warning(answer: Answer) -> str:
     return f"⚠ 근거 문서로 확인되지 않는 문장 {len(answer.dropped_claims)}개를 답에서 뺐습니다."
 
 
+def _at(location: str | None) -> str:
+    """" · 3쪽": where in its document a citation is (page, slide, sheet row, heading), or nothing."""
+    return f" · {location}" if location else ""
+
+
 def _meta(hit: Hit) -> str:
     """Publisher and date, the date always ("날짜 없음" when the document gives none)."""
     return ", ".join(x for x in (hit.publisher, hit.published or NO_DATE) if x)
@@ -113,7 +118,7 @@ def plain(answer: Answer) -> str:
         "dropped": lambda: dropped_warning(answer),
         "disagree": lambda: f"⚠ {disagree_head(answer)}:\n" + "\n".join(
             f"- {v} — {t} ({m}) [{n}]" + (f" · {c}" if c else "") for v, t, m, n, c in _stated(answer)),
-        "sources": lambda: f"{SOURCES}:\n" + "\n".join(f"[{c.number}] {c.hit.title} ({_meta(c.hit)})"
+        "sources": lambda: f"{SOURCES}:\n" + "\n".join(f"[{c.number}] {c.hit.title}{_at(c.location)} ({_meta(c.hit)})"
                                                        for c in answer.citations),
     }
     return "\n".join(text[k]() for k in parts(answer))
@@ -158,22 +163,23 @@ def markdown(answer: Answer) -> str:
             f"- **{md_escape(v)}** — {md_escape(t)} ({md_escape(m)}) \\[{n}\\]" + (f" · {md_escape(c)}" if c else "")
             for v, t, m, n, c in _stated(answer)),
         "sources": lambda: f"**{SOURCES}**\n" + "\n".join(
-            f"- \\[{c.number}\\] {md_escape(c.hit.title)} ({md_escape(_meta(c.hit))})" for c in answer.citations),
+            f"- \\[{c.number}\\] {md_escape(c.hit.title)}{md_escape(_at(c.location))} ({md_escape(_meta(c.hit))})"
+            for c in answer.citations),
     }
     return "\n\n".join(text[k]() for k in parts(answer))
 
 
-def source_label(number: int | None, hit: Hit) -> str:
+def source_label(number: int | None, hit: Hit, location: str | None = None) -> str:
     """A source's one-line label (plain text: Gradio shows choice labels as text)."""
     meta = " · ".join(x for x in (hit.publisher, hit.published or NO_DATE) if x)
     head = f"[{number}]" if number is not None else "관련"
-    return f"{head} {hit.title} — {meta}"
+    return f"{head} {hit.title}{_at(location)} — {meta}"
 
 
 def source_choices(answer: Answer) -> list[tuple[str, str]]:
     """(label, value) pairs for the sources list: values "c<n>" for citations, "r<i>" for related documents."""
     if answer.citations:
-        return [(source_label(c.number, c.hit), f"c{c.number}") for c in answer.citations]
+        return [(source_label(c.number, c.hit, c.location), f"c{c.number}") for c in answer.citations]
     return [(source_label(None, h), f"r{i}") for i, h in enumerate(answer.related)]
 
 
@@ -199,7 +205,8 @@ def source_html(hit: Hit, citation: Citation | None = None) -> str:
     else:
         chunk = html.escape(text)
     where = [html_link(hit.url)] if hit.url else [html.escape(Path(hit.source).name)] if hit.source else []
-    meta = " · ".join([html.escape(x) for x in (hit.publisher, hit.published or NO_DATE) if x] + where)
+    location = citation.location if citation is not None else hit.location
+    meta = " · ".join([html.escape(x) for x in (location, hit.publisher, hit.published or NO_DATE) if x] + where)
     head = f"[{citation.number}] " if citation else ""
     return (f'<div class="kbot-source"><h4>{head}{html.escape(hit.title)}</h4><div class="meta">{meta}</div>'
             f'<div class="chunk">{chunk}</div></div>')
@@ -268,7 +275,8 @@ def _slack_title(hit: Hit) -> str:
 def slack_sources(answer: Answer) -> str:
     if answer.citations:
         return "*출처*\n" + "\n".join(
-            f"[{c.number}] *{_slack_title(c.hit)}* — {slack_escape(_meta(c.hit))}" for c in answer.citations)
+            f"[{c.number}] *{_slack_title(c.hit)}*{slack_escape(_at(c.location))} — {slack_escape(_meta(c.hit))}"
+            for c in answer.citations)
     if _refused(answer) and answer.related:
         return f"*{RELATED}*\n" + "\n".join(
             f"• {_slack_title(h)} — {slack_escape(h.published or NO_DATE)}" for h in answer.related)
@@ -332,7 +340,7 @@ def rich_answer(answer: Answer) -> list:
         out.append(Text(f"\n{SOURCES}", style="bold"))
         for c in answer.citations:
             where = c.hit.url or f"{c.hit.source}:{c.start}-{c.end}"  # a page's URL stays clickable as it is
-            out.append(Text(f"[{c.number}] {c.hit.title} ({_meta(c.hit)}) — {where}"))
+            out.append(Text(f"[{c.number}] {c.hit.title}{_at(c.location)} ({_meta(c.hit)}) — {where}"))
     out.append(Text(f"({answer.backend})", style="dim"))
     return out
 
@@ -350,3 +358,83 @@ def rich_hits(hits: list[Hit], limit: int = 300):
         text = h.text if len(h.text) <= limit else h.text[:limit] + "…"
         table.add_row(str(i), f"{h.score:.4f}", Text(doc), Text(text))
     return table
+
+
+# -- JSON (the HTTP API and MCP) and OpenAI chat messages ------------------------------------------------------
+def hit_json(hit: Hit) -> dict:
+    """A retrieved chunk as JSON: ids, metadata, text, score and its character span in the document."""
+    return {"chunk_id": hit.chunk_id, "doc_id": hit.doc_id, "title": hit.title, "source": hit.source,
+            "url": hit.url, "publisher": hit.publisher, "date": hit.published, "score": round(hit.score, 6),
+            "start": hit.start, "end": hit.end, "text": hit.text}
+
+
+def citation_json(c: Citation) -> dict:
+    """One citation: its number, the document's id, title, source, url, publisher and date, the quoted sentence
+    and its character span in the document."""
+    h = c.hit
+    return {"number": c.number, "doc_id": h.doc_id, "chunk_id": h.chunk_id, "title": h.title, "source": h.source,
+            "url": h.url, "publisher": h.publisher, "date": h.published, "quote": c.quote, "start": c.start,
+            "end": c.end}
+
+
+def answer_json(answer: Answer) -> dict:
+    """The structured answer for programs: status, body with [n] markers, citations, disagreement, calculation,
+    related sources, notice, confidence, and `text` (the plain rendering). Strings are data, never markup."""
+    from .filters import describe
+
+    calc = None
+    r = answer.calculation
+    if answer.status == "calculated" and r is not None:
+        calc = {"value": r.value, "unit": r.unit, "display": _value(answer), "formula": r.formula,
+                "assumptions": list(r.assumptions)}
+    return {
+        "status": answer.status, "body": answer.body, "text": plain(answer),
+        "citations": [citation_json(c) for c in answer.citations],
+        "disagreement": [{"about": s.about, "value": s.text, "low": s.low, "high": s.high, "unit": s.unit,
+                          "converted": s.converted, "citation": s.citation, "doc_id": s.hit.doc_id,
+                          "title": s.hit.title, "publisher": s.hit.publisher, "date": s.hit.published}
+                         for s in answer.disagreement],
+        "calculation": calc,
+        "related": [hit_json(h) for h in answer.related],
+        "notice": answer.notice, "confidence": answer.confidence, "backend": answer.backend,
+        "standalone": answer.standalone, "filters": describe(answer.filters) or None,
+        "dropped_claims": len(answer.dropped_claims),
+    }
+
+
+_INERT = re.compile(r"([\\`<>]|!(?=\[)|\](?=[(:\[]))")
+
+
+def inert(text: str) -> str:
+    """`text` as Markdown that renders as written but links, images, HTML and code nothing: only the characters
+    that would start a tag, an autolink, a link or image target, a reference or a code span are backslash-escaped,
+    so plain-text clients still read titles and [n] markers as they are."""
+    return _INERT.sub(r"\\\1", str(text))
+
+
+def _openai_source(c: Citation) -> str:
+    link = f" {c.hit.url}" if c.hit.url else ""  # a page kbot fetched itself: http(s) only
+    return f"[{c.number}] {inert(c.hit.title)} ({inert(_meta(c.hit))}){link}"
+
+
+def openai_content(answer: Answer) -> str:
+    """`choices[0].message.content` for OpenAI-compatible clients: the answer with [n] markers, ending with a short
+    출처 list (title, publisher and date, link), so a client that reads only the content shows the sources."""
+    text = {
+        "notice": lambda: f"> {inert(answer.notice)}",
+        "value": lambda: f"**{inert(_value(answer))}**",
+        "calc": lambda: "\n".join(f"- {inert(line)}" for line in _cost_lines(answer)),
+        "not_found": lambda: NOT_FOUND,
+        "unsupported": lambda: UNSUPPORTED,
+        "related": lambda: f"{RELATED}:\n" + "\n".join(f"- {inert(h.title)} ({inert(_meta(h))})"
+                                                        for h in answer.related),
+        "unverified": lambda: UNVERIFIED,
+        "body": lambda: inert(answer.body),
+        "ask": lambda: inert(answer.body),
+        "dropped": lambda: dropped_warning(answer),
+        "disagree": lambda: f"⚠ {inert(disagree_head(answer))}:\n" + "\n".join(
+            f"- {inert(v)} — {inert(t)} ({inert(m)}) [{n}]" + (f" · {inert(c)}" if c else "")
+            for v, t, m, n, c in _stated(answer)),
+        "sources": lambda: f"{SOURCES}:\n" + "\n".join(_openai_source(c) for c in answer.citations),
+    }
+    return "\n\n".join(text[k]() for k in parts(answer))

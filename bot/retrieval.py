@@ -55,7 +55,20 @@ def hit_from(chunk: StoredChunk, score: float, dense: float | None = None) -> Hi
     return Hit(chunk_id=chunk.chunk_id, doc_id=m.get("doc_id", ""), title=m.get("title", ""),
                source=m.get("source", ""), published=m.get("published") or None, text=chunk.text,
                score=float(score), start=int(m.get("start", 0)), end=int(m.get("end", 0)),
-               publisher=m.get("publisher") or None, dense=dense, url=link_target(m))
+               publisher=m.get("publisher") or None, dense=dense, url=link_target(m),
+               location=m.get("location") or None, locations=_locations(m.get("locations")))
+
+
+def _locations(raw: str | None) -> tuple[tuple[int, str], ...]:
+    """The chunk's stored location changes (JSON [[offset, location], ...]; bot/indexing.chunk_locations)."""
+    if not raw:
+        return ()
+    import json
+
+    try:
+        return tuple((int(a), str(b)) for a, b in json.loads(raw))
+    except (ValueError, TypeError):
+        return ()
 
 
 def link_target(meta: dict) -> str | None:

@@ -23,6 +23,16 @@ class Hit:
     publisher: str | None = None
     dense: float | None = None  # the question's cosine similarity to the chunk, when the dense side ranked it
     url: str | None = None  # set only for pages kbot fetched itself: the http(s) address citations link to
+    location: str | None = None  # where in its document the chunk starts: "3쪽", "슬라이드 2", a heading
+    locations: tuple[tuple[int, str], ...] = ()  # (offset into `text`, location) where the location changes
+
+    def location_at(self, offset: int) -> str | None:
+        """The location of document offset `offset` (inside this chunk)."""
+        where = self.location
+        for rel, label in self.locations:
+            if self.start + rel <= offset:
+                where = label
+        return where
 
 
 def _names(value: str | Iterable[str] | None) -> frozenset[str]:
@@ -80,6 +90,8 @@ class SourceDoc:
     url: str | None = None  # a fetched web page: the URL as listed (the key; `source` is the URL it ended at)
     etag: str | None = None  # the page's validators, sent back on the next fetch (conditional request)
     last_modified: str | None = None
+    sections: tuple[tuple[int, str], ...] = ()  # (offset, location): the text from offset on is at that location
+    warnings: tuple[str, ...] = ()  # read, but with something to tell the operator (pages that need OCR)
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,7 @@ class IngestReport:
     chunks_embedded: int = 0
     seconds: float = 0.0
     table_seconds: float | None = None  # rebuilding and saving the search table after a change, when it was done
+    warnings: list[FileFailure] = field(default_factory=list)  # read, with a caveat (PDF pages that need OCR)
 
     @property
     def changed(self) -> bool:
@@ -125,6 +138,7 @@ class IngestReport:
         return (f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
                 f"removed {len(self.removed)}, failed {len(self.failed)}"
                 + (f", skipped {len(self.skipped)}" if self.skipped else "")
+                + (f", warnings {len(self.warnings)}" if self.warnings else "")
                 + f"; {self.chunks_embedded} chunks embedded in {self.seconds:.1f}s"
                 + (f"; search table saved in {self.table_seconds:.1f}s" if self.table_seconds is not None else ""))
 
@@ -143,6 +157,11 @@ class Citation:
     def date(self) -> str | None:
         """The source's publication date as the document gives it (maybe partial: "2020-09"), or None."""
         return self.hit.published
+
+    @property
+    def location(self) -> str | None:
+        """Where in its document the quoted sentence is ("3쪽", "슬라이드 2", "시트 매출 5행", a heading)."""
+        return self.hit.location_at(self.start)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from .filters import describe
 from .types import Answer
 
 log = logging.getLogger(__name__)
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf"]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".hwp", ".hwpx", ".docx", ".pptx", ".xlsx"]
 CSS = """
 .kbot-source mark { background: #ffe066; padding: 0 2px; }
 .kbot-source .meta { color: #666; font-size: 0.9em; }
@@ -68,6 +68,8 @@ def describe_report(report) -> str:
     lines += [f"- 갱신: {esc(Path(p).name)}" for p in report.updated]
     lines += [f"- 변경 없음: {esc(Path(p).name)}" for p in report.unchanged]
     lines += [f"- ⚠️ 실패: {esc(Path(f.path).name)} — {esc(f.reason)}" for f in report.failed]
+    lines += [f"- 건너뜀: {esc(Path(f.path).name)} — {esc(f.reason)}" for f in report.skipped]
+    lines += [f"- ⚠️ 주의: {esc(Path(f.path).name)} — {esc(f.reason)}" for f in report.warnings]
     return "\n".join(lines)
 
 
@@ -309,8 +311,8 @@ def build_ui(kb: KnowledgeBase, job: FirstRun | None = None):
         with gr.Tab("문서", id="docs"):
             table = gr.Dataframe(headers=["제목", "발행처", "날짜", "청크", "파일 / 주소"], interactive=False,
                                  elem_id="kbot-docs")
-            files = gr.File(label="txt / md / html / pdf 올리기", file_count="multiple", file_types=UPLOAD_TYPES,
-                            elem_id="kbot-upload")
+            files = gr.File(label="txt md html pdf hwp hwpx docx pptx xlsx 올리기", file_count="multiple",
+                            file_types=UPLOAD_TYPES, elem_id="kbot-upload")
             ingest_btn = gr.Button("색인하기", elem_id="kbot-ingest")
             ingest_out = gr.Markdown(elem_id="kbot-ingest-result")
             url_box = gr.Textbox(label="웹 페이지 주소 (한 줄에 하나)", lines=3, elem_id="kbot-urls",

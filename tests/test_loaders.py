@@ -75,7 +75,7 @@ def test_pdf_text(tmp_path):
     ("blank.md", b"  \n\n ", "empty"),
     ("binary.txt", bytes(range(256)) * 4, "binary"),
     ("broken.pdf", b"%PDF-1.4\n this is not really a pdf", "PDF"),
-    ("notes.docx", b"PK\x03\x04 zip", "unsupported"),
+    ("notes.docx", b"PK\x03\x04 zip", "corrupt"),
 ])
 def test_bad_input_is_reported_with_a_reason(tmp_path, name, data, reason):
     p = tmp_path / name
