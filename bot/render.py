@@ -365,7 +365,7 @@ def hit_json(hit: Hit) -> dict:
     """A retrieved chunk as JSON: ids, metadata, text, score and its character span in the document."""
     return {"chunk_id": hit.chunk_id, "doc_id": hit.doc_id, "title": hit.title, "source": hit.source,
             "url": hit.url, "publisher": hit.publisher, "date": hit.published, "score": round(hit.score, 6),
-            "start": hit.start, "end": hit.end, "text": hit.text}
+            "start": hit.start, "end": hit.end, "location": hit.location, "text": hit.text}
 
 
 def citation_json(c: Citation) -> dict:
@@ -374,7 +374,7 @@ def citation_json(c: Citation) -> dict:
     h = c.hit
     return {"number": c.number, "doc_id": h.doc_id, "chunk_id": h.chunk_id, "title": h.title, "source": h.source,
             "url": h.url, "publisher": h.publisher, "date": h.published, "quote": c.quote, "start": c.start,
-            "end": c.end}
+            "end": c.end, "location": c.location}
 
 
 def answer_json(answer: Answer) -> dict:
@@ -399,6 +399,8 @@ def answer_json(answer: Answer) -> dict:
         "notice": answer.notice, "confidence": answer.confidence, "backend": answer.backend,
         "standalone": answer.standalone, "filters": describe(answer.filters) or None,
         "dropped_claims": len(answer.dropped_claims),
+        # "related": the cited passage is the nearest the documents hold, not a stated answer
+        "support": answer.support, "missing_parts": list(answer.missing_parts),
     }
 
 
@@ -414,7 +416,7 @@ def inert(text: str) -> str:
 
 def _openai_source(c: Citation) -> str:
     link = f" {c.hit.url}" if c.hit.url else ""  # a page kbot fetched itself: http(s) only
-    return f"[{c.number}] {inert(c.hit.title)} ({inert(_meta(c.hit))}){link}"
+    return f"[{c.number}] {inert(c.hit.title)}{inert(_at(c.location))} ({inert(_meta(c.hit))}){link}"
 
 
 def openai_content(answer: Answer) -> str:
@@ -429,7 +431,9 @@ def openai_content(answer: Answer) -> str:
         "related": lambda: f"{RELATED}:\n" + "\n".join(f"- {inert(h.title)} ({inert(_meta(h))})"
                                                         for h in answer.related),
         "unverified": lambda: UNVERIFIED,
+        "nearest": lambda: f"※ {NEAREST}",
         "body": lambda: inert(answer.body),
+        "missing": lambda: f"{MISSING}: " + " / ".join(inert(p) for p in answer.missing_parts),
         "ask": lambda: inert(answer.body),
         "dropped": lambda: dropped_warning(answer),
         "disagree": lambda: f"⚠ {inert(disagree_head(answer))}:\n" + "\n".join(
