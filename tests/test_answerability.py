@@ -108,7 +108,9 @@ def test_retraining_reproduces_the_committed_model(tmp_path):
     committed = json.loads((ROOT / "bot" / "data" / "answerability.json").read_text(encoding="utf-8"))
     assert fresh["features"] == committed["features"]
     assert fresh["meta"]["questions"] == committed["meta"]["questions"]
-    assert fresh["meta"]["positives"] == committed["meta"]["positives"]
+    # the candidates come from searches (int8 kernels, approximate HNSW): four training runs on one machine gave
+    # 6,868 to 6,872 positive candidates of about 110,000, so their count is compared within 0.5%
+    assert abs(fresh["meta"]["positives"] - committed["meta"]["positives"]) <= 0.005 * committed["meta"]["positives"]
     sample = rows[::5]
     fresh_model, committed_model = Model.from_dict(fresh), default_model()
     p_fresh, p_committed = fresh_model.probs(sample), committed_model.probs(sample)
