@@ -42,7 +42,6 @@ def train(korquad: Path, work: Path, log=print, rows: list | None = None, corpus
         judge_rows,
         korquad_items,
         open_reports,
-        passage_rows,
         report_halves,
     )
 
@@ -82,9 +81,7 @@ def train(korquad: Path, work: Path, log=print, rows: list | None = None, corpus
         rows.extend(xs)
     prows: list = []
     if passages is not None:
-        prows = passage_rows(rkb, reports, log) + passage_rows(ckb, written_styles, log)
-        prows += passage_rows(kb, colloquial[:300], log)
-        prows += passage_rows(kb, [it for it in korquad_items(tune, korquad, 0)][::8], log)
+        prows = _passage_rows(kb, ckb, rkb, tune, reports, written_styles, colloquial, korquad, log)
         passages.update(fit_passages(prows))
     if cache is not None:
         import pickle
@@ -98,7 +95,7 @@ def train_passages(korquad: Path, work: Path, log=print) -> dict:
     from bot.config import Settings
     from bot.embeddings import Encoder
     from bot.evals.answerability import build, open_corpus, open_half
-    from bot.evals.styles import corpus_halves, fit_passages, korquad_items, open_reports, passage_rows, report_halves
+    from bot.evals.styles import corpus_halves, fit_passages, korquad_items, open_reports, report_halves
 
     settings = Settings(_env_file=None)
     encoder = Encoder(settings)
@@ -108,10 +105,17 @@ def train_passages(korquad: Path, work: Path, log=print) -> dict:
     docs, reports = report_halves()["tune"]
     rkb = open_reports(settings, docs, "reports-tune", work, encoder, log)
     colloquial = [it for it in korquad_items(tune, korquad, REWRITES) if it.style == "colloquial"]
-    prows = passage_rows(rkb, reports, log) + passage_rows(ckb, corpus_halves()["tune"], log)
+    return fit_passages(_passage_rows(kb, ckb, rkb, tune, reports, corpus_halves()["tune"], colloquial, korquad, log))
+
+
+def _passage_rows(kb, ckb, rkb, tune, reports, written_styles, colloquial, korquad: Path, log) -> list:
+    """The passage model's rows: every report and corpus-style question, 300 colloquial rewrites and every eighth
+    KorQuAD question of the tuning half (so the relevance bar sees factoid questions too)."""
+    from bot.evals.styles import korquad_items, passage_rows
+
+    prows = passage_rows(rkb, reports, log) + passage_rows(ckb, written_styles, log)
     prows += passage_rows(kb, colloquial[:300], log)
-    prows += passage_rows(kb, [it for it in korquad_items(tune, korquad, 0)][::8], log)
-    return fit_passages(prows)
+    return prows + passage_rows(kb, korquad_items(tune, korquad, 0)[::8], log)
 
 
 def refit(cache: Path, passages: dict | None = None) -> dict:
