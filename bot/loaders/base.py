@@ -194,3 +194,27 @@ def read_member(zf, name: str, limit: int = MAX_UNZIPPED) -> bytes:
     if len(data) > limit:
         raise LoadError(f"refused: {name} expands past {limit // 2**20} MB")
     return data
+
+
+class BlockLayout:
+    """How a 한글 reader (HWP records or HWPX XML) writes one paragraph: its inline text as a line, and each block
+    inside it (a table's rows, a box's lines) set apart, under the location it sits at. The reader provides `out` (a
+    `Builder`), `table_no`, `location()` and `_emit(text, node)`."""
+
+    def lay_out(self, pieces, node) -> None:
+        line: list[str] = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                line.append(piece)
+                continue
+            self._emit("".join(line), node)  # the text so far is a line of its own
+            line = []
+            self.out.gap()
+            if self.table_no is not None:
+                self.out.at(self.location())
+            for row in piece:
+                self.out.line(row)
+            self.out.gap()
+            self.table_no = None
+            self.out.at(self.location())
+        self._emit("".join(line), node)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import LoadError
 from ..types import SourceDoc
-from .base import Builder, grid_rows, table_lines
+from .base import BlockLayout, Builder, grid_rows, table_lines
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BEGIN = 16
@@ -132,7 +132,7 @@ def _join(parts: list[str]) -> str:
         return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-class _Reader:
+class _Reader(BlockLayout):
     """Turns a section's record tree into lines of the document, with the heading each is under."""
 
     def __init__(self, out: Builder, styles: dict[int, str]) -> None:
@@ -182,22 +182,7 @@ class _Reader:
 
     def paragraph(self, node: Node, depth: int) -> None:
         """A body paragraph: its text, with tables and boxes where their controls sit."""
-        line: list[str] = []
-        for piece in self._pieces(node, depth, inline=False):
-            if isinstance(piece, str):
-                line.append(piece)
-            else:  # a block (table rows, a box's lines): the text so far is a line of its own
-                self._emit("".join(line), node)
-                line = []
-                self.out.gap()
-                if self.table_no is not None:
-                    self.out.at(self.location())
-                for row in piece:
-                    self.out.line(row)
-                self.out.gap()
-                self.table_no = None
-                self.out.at(self.location())
-        self._emit("".join(line), node)
+        self.lay_out(self._pieces(node, depth, inline=False), node)
 
     def _emit(self, text: str, node: Node) -> None:
         for part in text.split("\n"):

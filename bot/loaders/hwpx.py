@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import LoadError
 from ..types import SourceDoc
-from .base import Builder, grid_rows, open_zip, read_member, table_lines
+from .base import BlockLayout, Builder, grid_rows, open_zip, read_member, table_lines
 from .hwp import MAX_DEPTH, is_heading
 
 _SECTION = re.compile(r"^Contents/section(\d+)\.xml$")
@@ -27,7 +27,7 @@ def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-class _Reader:
+class _Reader(BlockLayout):
     def __init__(self, out: Builder) -> None:
         self.out = out
         self.heading: str | None = None
@@ -65,22 +65,7 @@ class _Reader:
             self._vpos = tops[-1]
 
     def paragraph(self, p) -> None:
-        line: list[str] = []
-        for piece in self.pieces(p, 0, inline=False):
-            if isinstance(piece, str):
-                line.append(piece)
-                continue
-            self._emit("".join(line), p)
-            line = []
-            self.out.gap()
-            if self.table_no is not None:
-                self.out.at(self.location())
-            for row in piece:
-                self.out.line(row)
-            self.out.gap()
-            self.table_no = None
-            self.out.at(self.location())
-        self._emit("".join(line), p)
+        self.lay_out(self.pieces(p, 0, inline=False), p)
 
     def _emit(self, text: str, p) -> None:
         for part in text.split("\n"):
