@@ -554,11 +554,11 @@ class Judge:
     def judge(self, question: str, hits: list[Hit], part: bool = False) -> Judgement:
         """The best candidate and whether the model finds it answers `question` (`part`: one part of a multi-part
         question)."""
-        cands = self.candidates(question, hits)
-        qv_label = _asked_label(question)
-        if qv_label in ("revenue", "loss", "profit"):
+        qv = QuestionView(question, self.stats)
+        cands = self.candidates(qv, hits)
+        if qv.label in ("revenue", "loss", "profit"):
             # 매출/손실/이익 asked: a sentence that never calls its figure that states some other sum
-            cands = [c for c in cands if LABELS[qv_label].search(hits[c.hit_index].text[c.start:c.end])]
+            cands = [c for c in cands if LABELS[qv.label].search(hits[c.hit_index].text[c.start:c.end])]
         if not cands:
             return Judgement(None, 0.0, False)
         probs = self.model.probs([c.x for c in cands])
@@ -566,12 +566,6 @@ class Judge:
         # among equally good candidates the shortest: a pair adds a sentence about something else
         i = min((k for k in range(len(cands)) if probs[k] >= p - 1e-9), key=lambda k: cands[k].end - cands[k].start)
         return Judgement(cands[i], p, p >= self.model.threshold_for(question, part))
-
-
-def _asked_label(question: str) -> str | None:
-    """The kind of figure the question's head asks for (매출 → revenue), as `QuestionView.label`."""
-    head = asked_head(_tags(question))
-    return next((k for k, pattern in LABELS.items() if head and pattern.search(head)), None)
 
 
 @cache
