@@ -142,9 +142,17 @@ class KnowledgeBase:
                 self._llm = make_chat_model(self.settings)
             return self._llm
 
+    def warm_models(self) -> None:
+        """Load kiwi and the encoder. Both hold the GIL for seconds while they load (kiwi 1.8 s + 2.7 s, the
+        encoder 1.2 s on this machine), which a server does before it listens (`bot/server/app.py`)."""
+        from . import korean
+
+        korean.warm()
+        self.encoder.encode_query("warm up")
+
     def warm(self) -> None:
         """Load the encoder, the BM25 table, kiwi and the chat model now, so the first question does not wait."""
-        self.encoder.encode_query("warm up")
+        self.warm_models()
         if self.store.count():
             self.search("GPT-3 요금", k=1)
             self.corpus.stats()

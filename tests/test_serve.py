@@ -65,7 +65,7 @@ def finished(base: str, job: dict, who: str = "alice") -> dict:
         if job["state"] in ("done", "failed"):
             return job
         time.sleep(0.2)
-        job = httpx.get(f"{base}/v1/jobs/{job['id']}", headers=auth(who)).json()
+        job = httpx.get(f"{base}/v1/jobs/{job['id']}", headers=auth(who), timeout=10).json()  # a stall fails
     raise AssertionError(f"job still {job['state']}")
 
 

@@ -189,6 +189,12 @@ def create_app(kb: KnowledgeBase, *, ui: bool = True, slack: bool | None = None,
 
         # Answers wait for a slot on worker threads: room for many waiting requests beside the cheap ones.
         anyio.to_thread.current_default_thread_limiter().total_tokens = 200
+        # kiwi and the encoder hold the GIL for seconds while they load: load them before the port opens, or every
+        # request (even /healthz and a job's status) stalls while a worker thread loads them.
+        try:
+            kb.warm_models()
+        except Exception as e:  # the warm-up thread meets it again and readyz says why
+            log.warning("loading the models failed: %s", e if isinstance(e, KbotError) else type(e).__name__)
         service.start()
         if mcp_app is not None:
             async with mcp_app.session_manager.run():
