@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 from .config import DEFAULT_EMBEDDING_MODEL, Settings
 from .errors import ConfigError
+
+QUERY_CACHE = 2048  # query vectors remembered (1.5 KB each)
 
 ONNX_FP32 = "model.onnx"
 
@@ -48,6 +51,9 @@ class Encoder:
         self._tokenizer = None
         self._onnx = None  # the query session: None = not tried yet, False = not available
         self._lock = threading.RLock()
+        # Recent query vectors: an open question is encoded for retrieval and again beside its candidate passages,
+        # and the passages of one document come back for the next question about it.
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _resolve(self) -> str:
         if self.name == DEFAULT_EMBEDDING_MODEL:
@@ -212,10 +218,30 @@ class Encoder:
         return self._onnx or None
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors, the last `QUERY_CACHE` texts remembered (a text's vector does not depend on the others
+        of its call)."""
+        texts = list(texts)
+        with self._lock:
+            known = {t: self._queries[t] for t in texts if t in self._queries}
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
+        if todo:
+            vecs = self._encode_queries(todo)
+            with self._lock:
+                for t, v in zip(todo, vecs):
+                    self._queries[t] = known[t] = v
+                while len(self._queries) > QUERY_CACHE:
+                    self._queries.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)
+
+    def _encode_queries(self, texts: list[str]) -> np.ndarray:
         session = self._onnx_session()
         if session is not None:
-            batch = 1 if self.variant == "int8" else 32  # int8: one per run, as for passages
-            return self._encode_ort(session, self.settings.query_prompt, list(texts), batch)
+            if self.variant == "int8":  # one per run, as for passages; several (a re-rank's passages) side by side
+                workers = min(2, self.settings.embedding_threads or os.cpu_count() or 1)
+                return self._encode_parallel(session, self.settings.query_prompt, texts, workers)
+            return self._encode_ort(session, self.settings.query_prompt, texts, 32)
         import torch
 
         model = self.model
