@@ -42,6 +42,13 @@ _KEEP = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "MAG", "SL", "SN", "
 _REFERS = re.compile(r"^\s*(이는|이에|이 때문|이때|이로|그 결과|그래서|따라서|또한|또|특히|다만|그러나|하지만|한편|"
                      r"이러한|이런|그러|이를|이와|이후|결국)")
 _HEADING = re.compile(r"^\s*(#|\d+[.)]\s|[■□▶○●◆◇※-]\s?)")
+_ENUMERATION = re.compile(r"첫째|첫 번째|(두|세|네|다섯|여섯|[2-6])\s?가지")
+_ORDINAL = re.compile(r"^\s*(둘째|셋째|넷째|다섯째|여섯째|(두|세|네|다섯|여섯)\s?번째|마지막으로|끝으로|[②③④⑤⑥])")
+_ANNOUNCES_TABLE = re.compile(r"(다음과 같다|아래와 같다|다음과 같습니다|아래와 같습니다|다음 표|아래 표)[^|]*$|:\s*$")
+_LABELLED = re.compile(r"^[^:#|]{1,12}:\s+\S")
+_ROW_OR_ITEM = re.compile(r"^\s*([-•·*▪]|\d{1,2}[.)]\s|[①-⑩]|[^:#|]{1,12}:\s+\S|[^|\n]*\|)")
+ENUMERATE = True
+MORE_ITEMS, MORE_ROWS = 6, 12  # sentences a list, rows a table may add to the passage
 FEATURES = ["cov", "cov_pair", "cov_ctx", "cov_ctx_best", "named", "named_best", "dense_top", "fused", "oov",
             "n_terms", "uncovered_max", "cov_common", "rank"]
 
@@ -93,18 +100,45 @@ class Passage:
 def _heading(line: str) -> bool:
     """A heading: marked as one, or a short line that ends no sentence ("2. 추진 배경", "사업 개요")."""
     line = line.strip()
-    return bool(_HEADING.match(line)) and not line.startswith(("-", "•")) or (
-        len(line) < 40 and not re.search(r"[.!?。다요]\s*$", line) and "|" not in line)
+    if line.startswith(("-", "•", "·", "*", "▪")) or _LABELLED.match(line):
+        return False  # a list item or a "label: value" line continues the passage that announced it
+    return bool(_HEADING.match(line)) or (len(line) < 40 and not re.search(r"[.!?。다요]\s*$", line)
+                                           and "|" not in line)
 
 
 def _blocks_end(text: str, spans: list[tuple[int, int]], i: int, width: int) -> int:
     """The last sentence index (exclusive) of a passage starting at sentence `i`: at most `width` sentences, not
-    past a heading (news puts each sentence in a paragraph of its own, so a blank line alone ends nothing)."""
+    past a heading (news puts each sentence in a paragraph of its own, so a blank line alone ends nothing). A
+    passage that starts a list ("세 가지 전략을 제시했다. 첫째, …") runs to its last item (a summary that stops at
+    둘째 answers half the question), and one that announces a table or a list ("…는 다음과 같다.", "…입니다:")
+    takes its rows."""
+
+    def sentence(k: int) -> str:
+        return text[spans[k][0]:spans[k][1]]
+
+    def opens_block(k: int) -> bool:
+        return "\n" in text[spans[k - 1][1]:spans[k][0]] and _heading(sentence(k))
+
     j = i + 1
     while j < len(spans) and j - i < width:
-        if "\n" in text[spans[j - 1][1]:spans[j][0]] and _heading(text[spans[j][0]:spans[j][1]]):
+        if opens_block(j):
             break
         j += 1
+    if not ENUMERATE:
+        return j
+    if any(_ANNOUNCES_TABLE.search(sentence(k)) for k in range(i, j)) and j < len(spans) \
+            and _ROW_OR_ITEM.match(sentence(j)):
+        while j < len(spans) and j - i < width + MORE_ROWS and _ROW_OR_ITEM.match(sentence(j)) \
+                and text.count("\n", spans[j - 1][1], spans[j][0]) < 2:  # a blank line ends the list
+            j += 1
+    elif _ENUMERATION.search(text[spans[i][0]:spans[j - 1][1]]):
+        k, gap = j, 0
+        while k < len(spans) and k - i < width + MORE_ITEMS and gap < 2 and not opens_block(k):
+            if _ORDINAL.match(sentence(k)):
+                j, gap = k + 1, 0
+            else:
+                gap += 1
+            k += 1
     return j
 
 

@@ -32,6 +32,40 @@ def test_a_question_is_read_as_one_fact_an_explanation_or_several_parts(question
     assert (sh.kind, len(sh.parts)) == (kind, n), sh
 
 
+# -- a passage covers the whole list it opens (no model) -----------------------------------------------------------
+class _Stats:
+    df: dict = {}
+
+    def idf(self, term: str) -> float:
+        return 1.0
+
+
+def _passage(question: str, text: str) -> str:
+    from bot.passages import best_passage
+    from bot.types import Hit
+
+    hit = Hit("c1", "d1", "보고서", "보고서.txt", None, text, 1.0, 0, len(text))
+    p = best_passage(question, [hit], _Stats(), width=4)
+    return text[p.start:p.end]
+
+
+def test_a_summary_of_three_strategies_runs_to_the_third():
+    text = ("연구소는 공급망 위험을 줄이기 위해 세 가지 전략을 제시했다. "
+            "첫째, 국내 패키징 라인에 세액공제를 주어야 한다고 밝혔다. 이 공제는 설비 투자액의 25%까지다. "
+            "둘째, 소재 국산화를 지원해야 한다고 했다. 지원 기간은 5년이다. "
+            "셋째, 인력 양성 과정을 늘려야 한다고 강조했다. 한편 업계는 환영 입장을 밝혔다.")
+    shown = _passage("연구소가 제시한 전략 세 가지를 요약해 줘", text)
+    assert "첫째" in shown and "셋째, 인력 양성" in shown and "한편" not in shown
+
+
+def test_a_passage_announcing_a_list_takes_its_items_not_just_the_announcement():
+    text = ("GPT-3급 모델을 학습시키는 데 필요한 자원은 다음과 같습니다:\n- GPU: 수천 개의 A100 GPU\n"
+            "- 비용: 수백만 달러의 학습 비용\n- 데이터: 수백 GB 이상의 텍스트\n- 시간: 수개월의 학습 시간\n"
+            "- 인력: 수십 명의 엔지니어\n\n2. 다음 장\n새 장의 첫 문장이다.")
+    shown = _passage("GPT-3급 모델 학습에 필요한 자원을 설명해 줘", text)
+    assert "수천 개의 A100" in shown and "수십 명의 엔지니어" in shown and "다음 장" not in shown
+
+
 # -- the corpus (real model) -------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_an_explanation_of_the_pricing_is_a_passage_not_a_refusal(corpus_kb):
