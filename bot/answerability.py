@@ -69,10 +69,12 @@ ANSWER_TYPES: list[tuple[str, re.Pattern, re.Pattern | None]] = [
      re.compile(r"\d|(한|두|세|네|다섯)\s?(개|명|번|가지)")),
     ("person", re.compile(r"누구|누가|인물은|사람은|선수는|감독은|작가는|저자는|창업자|설립자"), None),
     ("place", re.compile(r"어디|어느\s?(나라|지역|도시|곳|국가)|장소|국가는|도시는|지역은"), None),
+    ("name", re.compile(r"이름|명칭|제목|호칭|별명|애칭|별칭|칭호|뭐라고\s?(불|부르)"), None),
 ]
 # Asked types whose answer is always written as a figure of that kind: on KorQuAD's tuning half, 4 of 122
 # answerable questions of these types had no candidate with such a figure (all four misread types), so a sentence
 # without one is never the answer. Money (얼마 also asks for troop strengths) and dates are left to the model.
+MONEY_CUE = re.compile(r"투자|가격|비용|요금|값|돈|달러|금액|예산|매출|수익|이익|지불|몸값|연봉|월급|인수")
 STRICT_TYPES = {"count", "ratio", "duration", "people", "number", "power", "memory"}
 FEATURES = ["cov", "cov_ctx", "bigram", "named_sent", "named_ctx", "has_named", "type_wanted", "type_match",
             "oov", "uncovered_max", "rank", "dense", "dense_top", "width2", "n_terms", "fused",
@@ -357,6 +359,7 @@ class QuestionView:
 
     def __init__(self, question: str, stats) -> None:
         tags = _tags(question)
+        self.text = question.lower()
         self.terms = {f.lower() for f, t in tags if t in _KEEP} - QUESTION_WORDS - LIGHT_WORDS
         self.preds = {f.lower() for f, t in tags if t in ("VV", "VA", "XR")} & self.terms
         self.common = self.terms - {f.lower() for f, t in tags if t in ("NNP", "SL", "SN", "SH")}
@@ -386,6 +389,28 @@ class QuestionView:
         for w in QUESTION_WORDS:
             bare = bare.replace(w, " ")
         self.bigrams = _bigrams(bare)
+
+
+QUOTED = re.compile(r"[“\"‘'「『｢《〈]([^“”\"‘’'「」『』｢｣《》〈〉\n]{1,40})[”\"’'」』｣》〉]")
+
+
+NAME_WORDS = re.compile(r"이름|명칭|제목|호칭|별명|애칭|별칭|칭호|불리|부르|명명")
+
+
+def _new_name(sent: str, proper: list[frozenset[str]], question: str) -> bool:
+    """Whether a sentence gives a name the question does not hold: a quoted name (“누리”) or a proper noun that is
+    not part of the question's words (발사체 is part of 한국형발사체). When the sentence speaks of names (이름,
+    명칭, 불리다) the name must stand beside that word ("이름으로 “누리”", "‘누리’라는 이름"): a sentence about
+    choosing a name mentions other names in passing."""
+    names = frozenset().union(*proper)
+
+    def new_in(text: str) -> bool:
+        low = text.lower()
+        return any(m.group(1).strip().lower() not in question for m in QUOTED.finditer(text)) or \
+            any(p in low and p not in question for p in names)
+
+    near = [sent[max(0, m.start() - 12):m.end() + 10] for m in NAME_WORDS.finditer(sent)]
+    return any(new_in(t) for t in near) if near else new_in(sent)
 
 
 SPOKEN = re.compile(r"(야|어|해|돼|래|대|냐|니|지|죠|줘|요|임|음|남|게|거|데|네)\s*[?？.!~]*\s*$")
@@ -498,7 +523,9 @@ class Judge:
                     if qv.type is not None:
                         wanted = 1.0
                         looks = qv.type[1]
-                        if looks is None:  # a name the question does not already hold
+                        if qv.type[0] == "name":  # a quoted or proper name the question does not hold
+                            found = float(_new_name(sent, a.proper[i:j], qv.text))
+                        elif looks is None:  # a name the question does not already hold
                             found = float(bool(frozenset().union(*a.proper[i:j]) - qv.proper))
                         else:  # the digits of a name (GPT-4, V100) are not a figure
                             masked = _mask_names(sent)
@@ -559,6 +586,10 @@ class Judge:
         if qv.label in ("revenue", "loss", "profit"):
             # 매출/손실/이익 asked: a sentence that never calls its figure that states some other sum
             cands = [c for c in cands if LABELS[qv.label].search(hits[c.hit_index].text[c.start:c.end])]
+        if qv.type and qv.type[0] == "money" and MONEY_CUE.search(question):
+            # "얼마 투자했어?": a sum of money asked in so many words; a sentence without one cannot state it
+            # (얼마 alone also asks troop strengths and distances, so money is not among STRICT_TYPES)
+            cands = [c for c in cands if c.x[FEATURES.index("type_match")] > 0]
         if not cands:
             return Judgement(None, 0.0, False)
         probs = self.model.probs([c.x for c in cands])

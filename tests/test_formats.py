@@ -373,11 +373,12 @@ def test_noori_new_name_is_found_with_its_location(formats_kb):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="the answerability model (bot/answerability.py, being replaced) ranks the "
-                                        "75톤 engine sentence of the same chunk above the one naming 누리")
 def test_noori_new_name_is_answered(formats_kb):
+    """A question for a name gets the sentence that gives one beside the word 이름 (“누리”), not the sentence about
+    choosing a name, which names only what the question already says (한국형발사체)."""
     a = formats_kb.ask("한국형발사체의 새 이름은?")
-    assert "누리" in a.body and a.citations[0].location == "1쪽"
+    assert a.status == "answered" and a.support == "stated"
+    assert "“누리”" in a.body and a.citations[0].location == "1쪽"
 
 
 def test_merged_cells_repeat_down_their_rows_and_values_carry_headers():

@@ -333,15 +333,18 @@ def run(settings, korquad: Path, out: Path, work: Path, log, rewrite_n: int = 60
     for kb, items in sets:
         log(f"asking {len(items)} questions ({items[0].set if items else '-'})")
         outcomes += ask_all(kb, items, log)
-        sample = items if len(items) <= reach_n else random.Random(SEED).sample(items, reach_n)
-        rows += reach(kb, sample, log)
+        for style in sorted({it.style for it in items}):  # up to reach_n of each style: KorQuAD's set has two
+            of = [it for it in items if it.style == style]
+            rows += reach(kb, of if len(of) <= reach_n else random.Random(SEED).sample(of, reach_n), log)
     result = {"seed": SEED, "styles": by_style(outcomes), "generative_reach": reach_metrics(rows),
               "curves": {s: curve([o for o in outcomes if o.item.style == s])
                          for s in ("factoid", "colloquial", "explanatory", "multi")},
               "failures": [{"set": o.item.set, "style": o.item.style, "kind": o.item.kind,
                             "question": o.item.question, "status": o.status, "answer": o.body}
                            for o in outcomes if (o.item.kind == "answerable" and not o.answer_ok)
-                           or (o.item.kind == "near_miss" and o.answered)]}
+                           or (o.item.kind == "near_miss" and o.answered)],
+              "not_reaching_the_model": [{"set": it.set, "style": it.style, "question": it.question}
+                                         for it, reached, _ in rows if it.kind == "answerable" and not reached]}
     out.mkdir(parents=True, exist_ok=True)
     plot(result, out / "answerability.png")
     slim = dict(result)
