@@ -440,6 +440,17 @@ def test_an_answer_over_the_timeout_is_a_504_in_korean_and_the_server_keeps_answ
         encoder.gate.set()
 
 
+def test_the_overhead_benchmark_measures_pairs_against_the_server(base, serve_kb):
+    """`kbot bench serve`'s measurement runs (it prints numbers; no timing is asserted here): the same KnowledgeBase
+    in-process and through the server, pair by pair, with the same answers."""
+    from bot.evals.serve import overhead, render
+
+    r = overhead(serve_kb, base, KEYS["alice"], ["크리에이트 요금제는 얼마야?", V100], pairs=4, log=lambda *a: None)
+    assert r["pairs"] == len(r["times_ms"]["inproc"]) == len(r["times_ms"]["http"]) == 4
+    assert r["status_mismatches"] == 0 and r["around_server_ask_ms"]["p50"] > 0
+    assert "overhead at p50" in render({"modes": {"thread": r}})
+
+
 def test_rate_limit_answers_429_with_retry_after(make_settings, tmp_path):
     from fakes import FakeEncoder
 
