@@ -662,6 +662,39 @@ def bench_scale(
     console.print(report, highlight=False, markup=False)
 
 
+@bench_app.command("serve")
+@friendly
+def bench_serve(
+    dev: DevOption = DEV_FILE,
+    pairs: Annotated[int, typer.Option(min=2, help="Timed pairs (one in-process kb.ask + one POST /v1/ask each).")]
+        = 200,
+    mode: Annotated[list[str] | None, typer.Option(
+        help="thread (create_app on the same KnowledgeBase, uvicorn in a thread) | process (a `kbot serve` "
+             "subprocess on the same data dir); repeat; default both.")] = None,
+    llm: Annotated[str | None, typer.Option("--llm", help="Backend: auto | openai | local | extractive (default: "
+                                                          "extractive, whose answers vary least in time).")] = None,
+    out: Annotated[Path, typer.Option(help="Where serve.json goes.")] = Path("reports/bench"),
+    work: Annotated[Path | None, typer.Option(help="Index folder (kept for re-runs); default DATA_DIR/bench/serve.")]
+        = None,
+) -> None:
+    """HTTP overhead of `kbot serve` over in-process kb.ask at p50/p95: the same questions (the dev set's) both
+    ways, one at a time, warm, alternating, on 127.0.0.1 (extractive backend unless --llm)."""
+    import json as _json
+
+    from .config import load_settings
+    from .evals.serve import QUESTIONS, run_serve_bench
+
+    settings = load_settings(llm=llm or "extractive")
+    modes = tuple(mode or ("thread", "process"))
+    if unknown := set(modes) - {"thread", "process"}:
+        raise typer.BadParameter(f"unknown mode {', '.join(sorted(unknown))}: use thread or process")
+    questions = ([_json.loads(x)["question"] for x in dev.read_text(encoding="utf-8").splitlines() if x.strip()]
+                 if dev.is_file() else QUESTIONS)
+    report = run_serve_bench(settings, questions, out, work or settings.data_dir / "bench" / "serve", pairs=pairs,
+                             modes=modes, log=console.print)
+    console.print(report, highlight=False, markup=False, soft_wrap=True)
+
+
 @bench_app.command("all")
 @friendly
 def bench_all(

@@ -1,10 +1,11 @@
 """Load test of `kbot serve` on 127.0.0.1, bounded: N concurrent clients, each asking Q questions through /v1/ask
 and Q through /v1/chat/completions (every other one streamed), while an upload is ingested.
 
-    .venv/bin/python scripts/load_serve.py [--clients 50] [--questions 10] [--repeat 20]
+    .venv/bin/python scripts/load_serve.py [--clients 50] [--questions 10] [--pairs 200]
 
 Prints errors, p50/p95 per endpoint, the server's peak memory (VmHWM), the upload job's outcome, and the HTTP
-overhead at p50: the same questions one at a time over HTTP minus in-process `kb.ask` on the same index.
+overhead at p50: the same questions one at a time over HTTP minus in-process `kb.ask` on the same index, measured
+as `kbot bench serve --mode process` does (bot/evals/serve.py: warm, alternating, --pairs pairs).
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,23 +22,15 @@ from pathlib import Path
 
 import httpx
 
+from bot.evals.serve import QUESTIONS, free_port, overhead, render, wait_ready
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "load-test-key-0123456789abcdef"
-QUESTIONS = ["크리에이트 요금제는 추가 1000개당 얼마야?", "V100 가격은 얼마야?", "GPT-3 파라미터는 몇 개야?",
-             "빌드 요금제의 월 요금은?", "GPT-3 학습 비용은 얼마나 들었어?", "H100 가격은?",
-             "스케일 요금제는 어떻게 돼?", "오픈소스 LLM의 장점은?", "컴퓨팅 확보가 왜 중요해?",
-             "GPT-3가 바꿔놓은 것은?"]
 
 
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] * 1000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def open_kb(data: Path):
@@ -51,33 +42,6 @@ def open_kb(data: Path):
     assert kb.ingest([ROOT / "corpus"]).ok
     kb.warm()
     return kb
-
-
-def server_ms(r: httpx.Response, name: str) -> float:
-    """A duration from the response's Server-Timing header (`ask;dur=37.1, wait;dur=0.0`), in seconds."""
-    for part in r.headers.get("server-timing", "").split(","):
-        key, _, dur = part.strip().partition(";dur=")
-        if key == name:
-            return float(dur) / 1000
-    return 0.0
-
-
-def overhead(kb, base: str, repeat: int) -> tuple[list[float], list[float], list[float]]:
-    """Each question in-process and then over HTTP, alternately, one at a time (the machine's noise hits both).
-    Also what HTTP adds inside the same request: the client's time minus the server's own kb.ask (Server-Timing)."""
-    inproc, http, added = [], [], []
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=600) as c:
-        for _ in range(repeat):
-            for q in QUESTIONS:
-                t = time.perf_counter()
-                kb.ask(q)
-                inproc.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                r = c.post("/v1/ask", json={"question": q})
-                http.append(time.perf_counter() - t)
-                r.raise_for_status()
-                added.append(http[-1] - server_ms(r, "ask"))
-    return inproc, http, added
 
 
 def peak_mb(pid: int) -> float:
@@ -140,7 +104,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--questions", type=int, default=10)
-    ap.add_argument("--repeat", type=int, default=3, help="rounds of the 10 questions for the overhead measure")
+    ap.add_argument("--pairs", type=int, default=200, help="timed pairs for the overhead measure")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kbot-load-"))
     data = work / "data"
@@ -153,14 +117,8 @@ def main() -> None:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(600):
-                try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
-            inproc, over, added = overhead(kb, base, args.repeat)
+            wait_ready(base, lambda: server.poll() is None)
+            over = overhead(kb, base, KEY, QUESTIONS, args.pairs)
             upload = work / "upload.txt"
             para = "람다 프로젝트 {i}단계의 예산은 {b}억 원이다. 이 단계는 {y}년에 시작했고 담당 부서는 연구{i}팀이다."
             upload.write_text("\n\n".join(para.format(i=i, b=i * 7, y=2020 + i % 5) for i in range(400)),
@@ -180,12 +138,7 @@ def main() -> None:
         print(f"server peak memory (VmHWM): {peak:.0f} MB")
         print(f"upload during the load: {job['state']}, {job['report'] and job['report']['summary']}; "
               f"{job['answered_while_ingesting']} answers completed during its {job['ingest_seconds']:.1f} s")
-        p_in, p_http = statistics.median(inproc) * 1000, statistics.median(over) * 1000
-        diff = statistics.median(b - a for a, b in zip(inproc, over)) * 1000
-        print(f"one at a time, {len(over)} questions alternately: in-process kb.ask p50 {p_in:.1f} ms, HTTP /v1/ask "
-              f"p50 {p_http:.1f} ms: overhead {p_http - p_in:.1f} ms at p50 (median per-question difference "
-              f"{diff:.1f} ms); within the same requests, HTTP around the server's kb.ask: p50 "
-              f"{statistics.median(added) * 1000:.1f} ms, p95 {pct(added, 95):.1f} ms")
+        print(render({"modes": {"HTTP overhead (the same `kbot serve` process, before the load)": over}}))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

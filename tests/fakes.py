@@ -70,3 +70,23 @@ def reading_chat_model(reply):
                 yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
     return Reading()
+
+
+class GatedEncoder:
+    """A real encoder whose queries containing `marker` wait until the test opens `gate`: a deliberately slow answer
+    (the wait is where an answer's work starts, the query embedding), released when the test is done with it."""
+
+    def __init__(self, encoder, marker: str) -> None:
+        import threading
+
+        self.encoder, self.marker, self.gate = encoder, marker, threading.Event()
+        self.waiting = 0
+
+    def encode_query(self, text: str) -> np.ndarray:
+        if self.marker in text:
+            self.waiting += 1
+            assert self.gate.wait(120), "the test never opened the gate"
+        return self.encoder.encode_query(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.encoder, name)

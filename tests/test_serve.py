@@ -403,6 +403,54 @@ def test_hostile_input_gets_clear_4xx_and_the_server_keeps_serving(base, serve_k
     assert httpx.get(f"{base}/readyz").status_code == 200
 
 
+def test_an_answer_over_the_timeout_is_a_504_in_korean_and_the_server_keeps_answering(corpus_kb):
+    """KBOT_API_TIMEOUT: an answer still running after it gets 504 with the Korean message at the timeout (kbot's
+    error shape on /v1/ask, OpenAI's on /v1/chat/completions), not when the answer ends; the next questions are
+    answered meanwhile. The slow answers wait in the encoder until the test lets them go."""
+    from fakes import GatedEncoder
+
+    from bot.api import KnowledgeBase
+
+    slow = "느린질문"
+    encoder = GatedEncoder(corpus_kb.encoder, slow)
+    kb = KnowledgeBase(corpus_kb.settings.model_copy(update={"api_timeout": 3.0}), corpus_kb.store, encoder)
+    try:
+        with running(kb, ui=False, mcp=False) as url:
+            for path, body in (("/v1/ask", {"question": f"{slow} 크리에이트 요금제는 얼마야?"}),
+                               ("/v1/chat/completions", {"model": "kbot", "messages": [
+                                   {"role": "user", "content": f"{slow} V100 가격은 얼마야?"}]})):
+                t = time.monotonic()
+                r = httpx.post(f"{url}{path}", json=body, timeout=60)
+                took = time.monotonic() - t
+                assert r.status_code == 504 and 3 <= took < 15, (path, r.status_code, took, r.text[:300])
+                err = r.json()["error"]
+                assert err["code"] == "timeout" and "너무 오래 걸려" in err["message"] and "Traceback" not in r.text
+                if path.startswith("/v1/chat/"):
+                    assert err["type"] == "server_error"
+            assert encoder.waiting == 2  # both answers still running (holding 2 of the 4 answer slots)
+            a = httpx.post(f"{url}/v1/ask", json={"question": "크리에이트 요금제는 추가 1000개당 얼마야?"},
+                           timeout=60).json()
+            assert a["status"] == "answered" and a["citations"]
+            r = httpx.post(f"{url}/v1/chat/completions", timeout=60, json={"model": "kbot", "messages": [
+                {"role": "user", "content": "V100 가격은 얼마야?"}]})
+            assert r.status_code == 200 and "출처:" in r.json()["choices"][0]["message"]["content"]
+            encoder.gate.set()
+            assert httpx.get(f"{url}/readyz").status_code == 200
+    finally:
+        encoder.gate.set()
+
+
+def test_the_overhead_benchmark_measures_pairs_against_the_server(base, serve_kb):
+    """`kbot bench serve`'s measurement runs (it prints numbers; no timing is asserted here): the same KnowledgeBase
+    in-process and through the server, pair by pair, with the same answers."""
+    from bot.evals.serve import overhead, render
+
+    r = overhead(serve_kb, base, KEYS["alice"], ["크리에이트 요금제는 얼마야?", V100], pairs=4, log=lambda *a: None)
+    assert r["pairs"] == len(r["times_ms"]["inproc"]) == len(r["times_ms"]["http"]) == 4
+    assert r["status_mismatches"] == 0 and r["around_server_ask_ms"]["p50"] > 0
+    assert "overhead at p50" in render({"modes": {"thread": r}})
+
+
 def test_rate_limit_answers_429_with_retry_after(make_settings, tmp_path):
     from fakes import FakeEncoder
 

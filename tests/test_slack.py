@@ -106,29 +106,12 @@ class TracedPool:
         return getattr(self.pool, name)
 
 
-class Server:
-    """uvicorn serving the bot's FastAPI app in a thread, and a signed-request sender."""
+class Sender:
+    """Slack's side of the HTTP: events, slash commands and button clicks to `url`, signed as Slack signs them
+    (`v0=` HMAC-SHA256 of `v0:{timestamp}:{body}` with the signing secret)."""
 
-    def __init__(self, kb: KnowledgeBase, fake: FakeSlack) -> None:
-        import uvicorn
-
-        from bot.slack import http_app
-
-        self.bot = traced_bot(kb)
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(http_app(self.bot), host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{self.port}/slack/events"
-        self.fake = fake
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.bot.pool.shutdown(wait=True)
+    def __init__(self, url: str, fake: FakeSlack) -> None:
+        self.url, self.fake = url, fake
 
     def post(self, body: str, content_type: str, secret: str | None = SECRET, ts: int | None = None,
              headers: dict | None = None) -> httpx.Response:
@@ -161,6 +144,30 @@ class Server:
                                 "action_ts": str(time.time())}]}
         return self.post(urlencode({"payload": json.dumps(payload, ensure_ascii=False)}),
                          "application/x-www-form-urlencoded")
+
+
+class Server(Sender):
+    """uvicorn serving the bot's FastAPI app (`kbot slack`) in a thread, and a signed-request sender."""
+
+    def __init__(self, kb: KnowledgeBase, fake: FakeSlack) -> None:
+        import uvicorn
+
+        from bot.slack import http_app
+
+        self.bot = traced_bot(kb)
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(http_app(self.bot), host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        super().__init__(f"http://127.0.0.1:{self.port}/slack/events", fake)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.bot.pool.shutdown(wait=True)
 
 
 class GatedKB:
@@ -449,3 +456,32 @@ def test_scopes_setting_is_parsed_once_and_checked(monkeypatch):
         monkeypatch.setenv("KBOT_SLACK_SCOPES", bad)
         with pytest.raises(ConfigError, match="KBOT_SLACK_SCOPES"):
             load_settings(_env_file=None)
+
+
+def test_kbot_serve_mounts_the_bot_and_refuses_unsigned_events(corpus_kb, fake, tmp_path):
+    """`kbot serve` with a Slack token and signing secret (and API keys): the events endpoint is served beside the UI,
+    the API and MCP. Slack signs its requests instead of sending a key, so the keys do not gate it, the signature
+    does: forged, stale and unsigned events are refused before the bot sees them; a signed mention gets one threaded
+    reply with its sources through the Slack Web API."""
+    from serving import running
+
+    key = "ops-key-0123456789abcdef"
+    with running(slack_kb(corpus_kb, fake, tmp_path, api_keys=SecretStr(f"ops={key}"))) as base:
+        slack = Sender(f"{base}/slack/events", fake)
+        ev = mention(Q, "1700000030.000100")
+        assert slack.event(ev, secret="forged-secret").status_code == 401
+        assert slack.event(ev, ts=int(time.time()) - 600).status_code == 401
+        assert slack.event(ev, secret=None).status_code == 401
+        assert not fake.of("reactions.add") and not fake.of("chat.postMessage")
+        assert slack.event(ev).status_code == 200
+        post = fake.wait_for("chat.postMessage")[0]
+        assert post["channel"] == "CGENERAL" and post["thread_ts"] == "1700000030.000100"
+        assert "8센트" in post["text"] and "[1]" in post["text"]
+        blocks = json.loads(post["blocks"]) if isinstance(post["blocks"], str) else post["blocks"]
+        sources = next(b for b in blocks if b["type"] == "context")["elements"][0]["text"]
+        assert sources.startswith("*출처*") and "GPT-3 유료화" in sources
+        fake.wait_for("reactions.remove")  # the bot is done with the mention
+        assert len(fake.of("chat.postMessage")) == 1  # the refused deliveries were never taken in
+        # the same process still gates its API with the keys
+        assert httpx.get(f"{base}/v1/documents").status_code == 401
+        assert httpx.get(f"{base}/v1/documents", headers={"X-API-Key": key}).status_code == 200

@@ -245,7 +245,6 @@ def create_app(kb: KnowledgeBase, *, ui: bool = True, slack: bool | None = None,
 
 
 def _mount_slack(app, kb: KnowledgeBase) -> None:
-    from fastapi import Request
     from slack_bolt.adapter.fastapi import SlackRequestHandler
 
     from ..slack import SlackBot, check_scopes
@@ -254,10 +253,12 @@ def _mount_slack(app, kb: KnowledgeBase) -> None:
     check_scopes(kb)
     handler = SlackRequestHandler(bot.app)
 
-    async def events(req: Request):
+    async def events(req):
         return await handler.handle(req)
 
-    app.add_api_route("/slack/events", events, methods=["POST"], include_in_schema=False)
+    # A plain Starlette route: the request goes to Bolt as it came. (An API route would have FastAPI read `req` from
+    # its annotation, a string under `from __future__ import annotations`, as a required query parameter: 422.)
+    app.add_route("/slack/events", events, methods=["POST"], include_in_schema=False)
 
 
 def _users(settings) -> list[tuple[str, str]] | None:
