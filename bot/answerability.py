@@ -586,9 +586,10 @@ class Judge:
         if qv.label in ("revenue", "loss", "profit"):
             # 매출/손실/이익 asked: a sentence that never calls its figure that states some other sum
             cands = [c for c in cands if LABELS[qv.label].search(hits[c.hit_index].text[c.start:c.end])]
-        if qv.type and qv.type[0] == "money" and MONEY_CUE.search(question):
+        if qv.type and qv.type[0] == "money" and "얼마" in question and MONEY_CUE.search(question):
             # "얼마 투자했어?": a sum of money asked in so many words; a sentence without one cannot state it
-            # (얼마 alone also asks troop strengths and distances, so money is not among STRICT_TYPES)
+            # (얼마 alone also asks troop strengths and distances, so money is not among STRICT_TYPES; "매출은?"
+            # is answered by a table's unitless "2024년 매출: 8450")
             cands = [c for c in cands if c.x[FEATURES.index("type_match")] > 0]
         if not cands:
             return Judgement(None, 0.0, False)
