@@ -1,30 +1,12 @@
 """Each loader and text encoding; bad input is a LoadError with a reason."""
 
 import pytest
+from doc_fixtures import text_pdf_bytes
 
 from bot.errors import LoadError
 from bot.loaders import load_file
 
 KO = "GPT-3의 크리에이트 요금제는 월 100달러이며 토큰 200만개를 쓸 수 있다."
-
-
-def minimal_pdf(text: str) -> bytes:
-    """A valid one-page PDF showing `text` (ASCII) in Helvetica."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for i, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
 
 
 def test_markdown_front_matter(tmp_path):
@@ -65,7 +47,7 @@ def test_html_main_text_without_navigation(tmp_path):
 
 def test_pdf_text(tmp_path):
     p = tmp_path / "doc.pdf"
-    p.write_bytes(minimal_pdf("V100 GPU costs about 9000 dollars"))
+    p.write_bytes(text_pdf_bytes("V100 GPU costs about 9000 dollars"))
     d = load_file(p)
     assert "V100 GPU costs about 9000 dollars" in d.text
 
