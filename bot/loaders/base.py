@@ -196,6 +196,22 @@ def read_member(zf, name: str, limit: int = MAX_UNZIPPED) -> bytes:
     return data
 
 
+def paragraph_lines(pieces) -> list[str]:
+    """A paragraph inside a box or note as lines: its inline text (whitespace collapsed) and each block's lines,
+    in order. `pieces` are a 한글 reader's: strings of text, and lists of lines for the blocks inside."""
+    out: list[str] = []
+    parts: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            parts.append(piece)
+        else:
+            out.append(" ".join("".join(parts).split()))
+            parts = []
+            out.extend(piece)
+    out.append(" ".join("".join(parts).split()))
+    return out
+
+
 class BlockLayout:
     """How a 한글 reader (HWP records or HWPX XML) writes one paragraph: its inline text as a line, and each block
     inside it (a table's rows, a box's lines) set apart, under the location it sits at. The reader provides `out` (a

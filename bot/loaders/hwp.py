@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import LoadError
 from ..types import SourceDoc
-from .base import BlockLayout, Builder, grid_rows, table_lines
+from .base import BlockLayout, Builder, grid_rows, paragraph_lines, table_lines
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BEGIN = 16
@@ -247,15 +247,7 @@ class _Reader(BlockLayout):
         out: list[str] = []
         for child in node.children:
             if child.tag == PARA_HEADER:
-                parts: list[str] = []
-                for piece in self._pieces(child, depth + 1, inline=False):
-                    if isinstance(piece, str):
-                        parts.append(piece)
-                    else:
-                        out.append(" ".join("".join(parts).split()))
-                        parts = []
-                        out.extend(piece)
-                out.append(" ".join("".join(parts).split()))
+                out.extend(paragraph_lines(self._pieces(child, depth + 1, inline=False)))
             elif depth < MAX_DEPTH:
                 out.extend(self.lines_under(child, depth + 1))
         return [x for x in out if x]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import LoadError
 from ..types import SourceDoc
-from .base import BlockLayout, Builder, grid_rows, open_zip, read_member, table_lines
+from .base import BlockLayout, Builder, grid_rows, open_zip, paragraph_lines, read_member, table_lines
 from .hwp import MAX_DEPTH, is_heading
 
 _SECTION = re.compile(r"^Contents/section(\d+)\.xml$")
@@ -117,15 +117,7 @@ class _Reader(BlockLayout):
         for child in el:
             name = _local(child.tag)
             if name == "p":
-                parts: list[str] = []
-                for piece in self.pieces(child, depth + 1, inline=False):
-                    if isinstance(piece, str):
-                        parts.append(piece)
-                    else:
-                        out.append(" ".join("".join(parts).split()))
-                        parts = []
-                        out.extend(piece)
-                out.append(" ".join("".join(parts).split()))
+                out.extend(paragraph_lines(self.pieces(child, depth + 1, inline=False)))
             elif name not in _SKIP:
                 out.extend(self.lines_under(child, depth + 1))
         return [x for x in out if x]
