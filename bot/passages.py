@@ -45,9 +45,10 @@ _HEADING = re.compile(r"^\s*(#|\d+[.)]\s|[■□▶○●◆◇※-]\s?)")
 _ENUMERATION = re.compile(r"첫째|첫 번째|(두|세|네|다섯|여섯|[2-6])\s?가지")
 _ORDINAL = re.compile(r"^\s*(둘째|셋째|넷째|다섯째|여섯째|(두|세|네|다섯|여섯)\s?번째|마지막으로|끝으로|[②③④⑤⑥])")
 _ANNOUNCES_TABLE = re.compile(r"(다음과 같다|아래와 같다|다음과 같습니다|아래와 같습니다|다음 표|아래 표)[^|]*$|:\s*$")
-_LABELLED = re.compile(r"^[^:#|]{1,12}:\s+\S")
-_ROW_OR_ITEM = re.compile(r"^\s*([-•·*▪]|\d{1,2}[.)]\s|[①-⑩]|[^:#|]{1,12}:\s+\S|[^|\n]*\|)")
-ENUMERATE = True
+_BULLETS = "-•·*▪"
+_LABEL = r"[^:#|]{1,12}:\s+\S"  # "과거: 아이디어 중심"
+_LABELLED = re.compile(f"^{_LABEL}")
+_ROW_OR_ITEM = re.compile(rf"^\s*([{_BULLETS}]|\d{{1,2}}[.)]\s|[①-⑩]|{_LABEL}|[^|\n]*\|)")
 MORE_ITEMS, MORE_ROWS = 6, 12  # sentences a list, rows a table may add to the passage
 FEATURES = ["cov", "cov_pair", "cov_ctx", "cov_ctx_best", "named", "named_best", "dense_top", "fused", "oov",
             "n_terms", "uncovered_max", "cov_common", "rank"]
@@ -100,7 +101,7 @@ class Passage:
 def _heading(line: str) -> bool:
     """A heading: marked as one, or a short line that ends no sentence ("2. 추진 배경", "사업 개요")."""
     line = line.strip()
-    if line.startswith(("-", "•", "·", "*", "▪")) or _LABELLED.match(line):
+    if line.startswith(tuple(_BULLETS)) or _LABELLED.match(line):
         return False  # a list item or a "label: value" line continues the passage that announced it
     return bool(_HEADING.match(line)) or (len(line) < 40 and not re.search(r"[.!?。다요]\s*$", line)
                                            and "|" not in line)
@@ -124,8 +125,6 @@ def _blocks_end(text: str, spans: list[tuple[int, int]], i: int, width: int) -> 
         if opens_block(j):
             break
         j += 1
-    if not ENUMERATE:
-        return j
     if any(_ANNOUNCES_TABLE.search(sentence(k)) for k in range(i, j)) and j < len(spans) \
             and _ROW_OR_ITEM.match(sentence(j)):
         while j < len(spans) and j - i < width + MORE_ROWS and _ROW_OR_ITEM.match(sentence(j)) \
