@@ -79,7 +79,7 @@ STRICT_TYPES = {"count", "ratio", "duration", "people", "number", "power", "memo
 FEATURES = ["cov", "cov_ctx", "bigram", "named_sent", "named_ctx", "has_named", "type_wanted", "type_match",
             "oov", "uncovered_max", "rank", "dense", "dense_top", "width2", "n_terms", "fused",
             "cov_x_named", "type_ok", "cov_x_type", "uncov_sent_max", "cov_common", "cov_pred", "q_best_cov",
-            "q_best_common", "cov_gap", "type_anchor", "head_ok", "type_elsewhere"]
+            "q_best_common", "cov_gap", "type_anchor", "head_ok", "type_elsewhere", "sem", "sem_gap", "sem_top"]
 # What a figure is: revenue is not a loss. Shared with bot/grounding.py.
 LABELS = {
     "revenue": re.compile(r"매출|수익|수입|revenue|sales", re.I),
@@ -359,6 +359,7 @@ class QuestionView:
 
     def __init__(self, question: str, stats) -> None:
         tags = _tags(question)
+        self.question = question
         self.text = question.lower()
         self.terms = {f.lower() for f, t in tags if t in _KEEP} - QUESTION_WORDS - LIGHT_WORDS
         self.preds = {f.lower() for f, t in tags if t in ("VV", "VA", "XR")} & self.terms
@@ -476,10 +477,14 @@ def _bigrams(s: str) -> set[str]:
 class Judge:
     """Scores candidate sentences of retrieved chunks with the answerability model."""
 
-    def __init__(self, stats, model: Model | None = None, max_sentences: int = 2) -> None:
+    def __init__(self, stats, model: Model | None = None, max_sentences: int = 2, vectors=None) -> None:
         self.stats = stats
         self._model = model
         self.max_sentences = max_sentences
+        # `bot.sentences.SentenceVectors`: the question's e5 similarity to each candidate, which words cannot give
+        # when a question paraphrases its answer ("몇 개짜리 모델" / "1750억 파라미터"); without it (a test's fake
+        # retriever) the three semantic features are 0
+        self.vectors = vectors
 
     @property
     def model(self) -> Model:
@@ -565,7 +570,7 @@ class Judge:
                          qv.oov, uncovered_max, hi / 5.0, dense, dense_top, float(width == 2),
                          math.log1p(len(qv.terms)) / 3.0, h.score,
                          cov * named_sent, type_ok, cov * type_ok, max(missing, default=0.0) / qv.max_idf,
-                         cov_common, cov_pred, 0.0, 0.0, 0.0, anchor, head_ok, 0.0]
+                         cov_common, cov_pred, 0.0, 0.0, 0.0, anchor, head_ok, 0.0, 0.0, 0.0, 0.0]
                     out.append(Candidate(hi, s, e, x, cov))
         # question-level context: how well the best candidate covers the question, and this one's distance to it
         best_cov = max((c.x[0] for c in out), default=0.0)
@@ -576,7 +581,33 @@ class Judge:
         for c in out:
             c.x[22], c.x[23], c.x[24] = best_cov, best_common, best_cov - c.x[0]
             c.x[27] = float(typed and c.x[6] > 0 and c.x[7] * c.x[25] == 0)
+        if out and self.vectors is not None:
+            self._semantic(qv, hits, out)
         return out
+
+    def _semantic(self, qv: QuestionView, hits: list[Hit], out: list[Candidate]) -> None:
+        """sem: the cosine of the question's e5 query vector and the candidate's (a pair: its sentences' mean);
+        sem_top: the best over all candidates; sem_gap: how far this one is below it."""
+        import numpy as np
+
+        used = sorted({c.hit_index for c in out})
+        sentences = {hi: [(s, e) for s, e in _CACHE.get(hits[hi].text).spans] for hi in used}
+        texts = [hits[hi].text[s:e] for hi in used for s, e in sentences[hi]]
+        vecs = self.vectors.get(texts)
+        q = np.asarray(self.vectors.encoder.encode_query(qv.question), dtype=np.float32)
+        row, at = {}, 0
+        for hi in used:
+            for s, e in sentences[hi]:
+                row[(hi, s, e)] = vecs[at]
+                at += 1
+        sems = []
+        for c in out:
+            parts = [row[(c.hit_index, s, e)] for s, e in sentences[c.hit_index] if s >= c.start and e <= c.end]
+            m = np.mean(parts, axis=0)
+            sems.append(float(m @ q) / (float(np.linalg.norm(m)) + 1e-9))
+        top = max(sems)
+        for c, v in zip(out, sems):
+            c.x[28], c.x[29], c.x[30] = v, top - v, top
 
     def judge(self, question: str, hits: list[Hit], part: bool = False) -> Judgement:
         """The best candidate and whether the model finds it answers `question` (`part`: one part of a multi-part

@@ -28,8 +28,8 @@ class KnowledgeBase:
         self.settings = settings
         self.store = store
         self.encoder = encoder
-        self.indexer = Indexer(settings, store, encoder)
         self.retriever = HybridRetriever(settings, store, encoder)
+        self.indexer = Indexer(settings, store, encoder, sentences=self.retriever.sentences)
         self.corpus = Corpus(self.retriever)
         self._flow: AnswerFlow | None = None
         self._llm = None

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
                                                                 "a time); 0 = all cores.")
     onnx_queries: bool = Field(True, description="Encode queries with ONNX Runtime when the model folder has "
                                                   "onnx/model.onnx (same vectors, ~1.7x faster on one thread).")
+    sentence_vectors: bool = Field(True, description="Encode each chunk's sentences at ingest for the answerability "
+                                                      "model's semantic match (about 2x ingest time); false = when a "
+                                                      "question first retrieves them.")
     ingest_batch: int = Field(256, ge=1, description="Chunks embedded and committed together during ingest.")
     max_file_mb: float = Field(0, ge=0, description="Ingest refuses files larger than this many MB; 0 = no limit.")
     ocr: bool = Field(True, description="OCR PDF pages that have no text layer with Tesseract (Debian: "

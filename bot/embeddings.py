@@ -203,6 +203,10 @@ class Encoder:
                 torch.set_num_threads(1)
         return np.asarray(vecs, dtype=np.float32)
 
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        """Passage vectors of single sentences (the answerability model's semantic match, `bot/sentences.py`)."""
+        return self.encode_passages(texts)
+
     # -- queries --------------------------------------------------------------------------------------------
     def _onnx_session(self):
         """The ONNX Runtime session for queries (one thread), or None when queries go through PyTorch.

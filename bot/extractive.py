@@ -54,11 +54,13 @@ class CorpusStats:
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
 
-def pick(question: str, hits: list[Hit], stats: CorpusStats, judge=None, part: bool = False) -> Picked | None:
-    """The sentence (or pair) of `hits` most likely to answer `question`; `answerable` says if it clears the bar."""
+def pick(question: str, hits: list[Hit], stats: CorpusStats, judge=None, part: bool = False,
+         vectors=None) -> Picked | None:
+    """The sentence (or pair) of `hits` most likely to answer `question`; `answerable` says if it clears the bar.
+    `vectors` (`bot.sentences.SentenceVectors`) gives the model its semantic features."""
     from .answerability import Judge
 
-    j = (judge or Judge(stats)).judge(question, hits, part)
+    j = (judge or Judge(stats, vectors=vectors)).judge(question, hits, part)
     if j.candidate is None:
         return None
     c = j.candidate

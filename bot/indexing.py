@@ -36,6 +36,7 @@ from .korean import (
     morphemes,
     morphemes_batch,
     morphemes_between,
+    sentence_spans,
     sentence_spans_batch,
 )
 from .loaders import SUPPORTED, USE, LoadOptions, load_file
@@ -218,11 +219,12 @@ class _Footnotes:
 
 class Indexer:
     def __init__(self, settings: Settings, store: Store, encoder: Encoder,
-                 fetcher: Callable[[Settings], Fetcher] = Fetcher) -> None:
+                 fetcher: Callable[[Settings], Fetcher] = Fetcher, sentences=None) -> None:
         self._status_now: tuple[IngestStatus | None, Progress | None] = (None, None)
         self.settings = settings
         self.store = store
         self.encoder = encoder
+        self.sentences = sentences  # bot.sentences.SentenceVectors, filled with new chunks' sentences
         self.fetcher = fetcher  # makes the HTTP client (bot/fetch.py) for a run that has web pages
 
     def ingest_paths(self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
@@ -561,6 +563,9 @@ class _BatchWriter:
                 st.embed_started = time.monotonic()
             texts = [context_text(ix.settings, it.doc.title, it.chunk.text, it.notes) for it in items]
             vecs = ix.encoder.encode_passages(texts)
+            if ix.sentences is not None and ix.settings.sentence_vectors:
+                # the answerability model's semantic match reads these at question time (bot/sentences.py)
+                ix.sentences.fill([it.chunk.text[a:b] for it in items for a, b in sentence_spans(it.chunk.text)])
         self._wait()
         self._pending = self._committer().submit(self._commit, items, finishing, texts, vecs)
 

@@ -141,13 +141,14 @@ def _blocks_end(text: str, spans: list[tuple[int, int]], i: int, width: int) -> 
     return j
 
 
-def best_passage(question: str, hits: list[Hit], stats, width: int = 3, encoder=None, semantic: float = 0.0,
+def best_passage(question: str, hits: list[Hit], stats, width: int = 3, vectors=None, semantic: float = 0.0,
                  shortlist: int = 6) -> Passage | None:
     """The passage of `hits` that best covers `question`, with its features (not yet judged).
 
-    With an `encoder`, the `shortlist` best passages by word coverage are compared with the question by meaning
-    too (the e5 query encoder on both sides): a question that says 요금제 where the text says 가격 체계 still finds
-    the passage. `semantic` weighs the cosine against the coverage (chosen on the tuning halves)."""
+    With `vectors` (`bot.sentences.SentenceVectors`), the `shortlist` best passages by word coverage are compared
+    with the question by meaning too (the question's e5 query vector against the mean of the passage's sentence
+    vectors, which ingest computed): a question that says 요금제 where the text says 가격 체계 still finds the
+    passage. `semantic` weighs the cosine against the coverage (chosen on the tuning halves)."""
     if not hits:
         return None
     oq = OpenQuestion.of(question, stats)
@@ -174,15 +175,18 @@ def best_passage(question: str, hits: list[Hit], stats, width: int = 3, encoder=
         return start_i, _blocks_end(h.text, a.spans, i, width)
 
     _, hi, i, cov_pair = scored[0]
-    if encoder is not None and semantic > 0 and len(scored) > 1:
+    if vectors is not None and semantic > 0 and len(scored) > 1:
+        import numpy as np
+
         top = scored[:shortlist]
-        texts = []
+        q = np.asarray(vectors.encoder.encode_query(question), dtype=np.float32)
+        sims = []
         for _, hj, j, _ in top:
             s_i, e_i = window(hj, j)
-            texts.append(hits[hj].text[analyses[hj].spans[s_i][0]:analyses[hj].spans[e_i - 1][1]])
-        vecs = encoder.encode_queries([question] + texts)
-        sims = vecs[1:] @ vecs[0]
-        k = max(range(len(top)), key=lambda n: (top[n][0][0] + semantic * float(sims[n]), top[n][0]))
+            text, spans = hits[hj].text, analyses[hj].spans[s_i:e_i]
+            m = vectors.get([text[a:b] for a, b in spans]).mean(axis=0)
+            sims.append(float(m @ q) / (float(np.linalg.norm(m)) + 1e-9))
+        k = max(range(len(top)), key=lambda n: (top[n][0][0] + semantic * sims[n], top[n][0]))
         _, hi, i, cov_pair = top[k]
     h, a = hits[hi], analyses[hi]
     start_i, end_i = window(hi, i)
@@ -229,10 +233,10 @@ def default_model() -> OpenModel:
 
 
 def judge_passage(question: str, hits: list[Hit], stats, model: OpenModel | None = None,
-                  encoder=None) -> Passage | None:
+                  vectors=None) -> Passage | None:
     """The passage for an open question with its verdicts: answerable (above `refuse`), stated (above `stated`)."""
     m = model or default_model()
-    p = best_passage(question, hits, stats, m.width, encoder, m.semantic)
+    p = best_passage(question, hits, stats, m.width, vectors, m.semantic)
     if p is None:
         return None
     prob = m.prob(p.x)

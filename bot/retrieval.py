@@ -13,6 +13,7 @@ from .embeddings import Encoder
 from .errors import EmptyQueryError
 from .filters import Catalog, Scope, resolve
 from .korean import bm25_terms, char_bigrams
+from .sentences import SentenceVectors
 from .store import Store, StoredChunk
 from .tablecache import TableCache
 from .types import Filters, Hit
@@ -171,10 +172,13 @@ class SparseIndex:
 class HybridRetriever:
     """Dense + sparse retrieval over one `Store`, fused as the settings say."""
 
-    def __init__(self, settings: Settings, store: Store, encoder: Encoder, cache: TableCache | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, encoder: Encoder, cache: TableCache | None = None,
+                 sentences: SentenceVectors | None = None) -> None:
         self.settings = settings
         self.store = store
         self.encoder = encoder
+        # the sentence vectors the answerability model compares a question with (bot/sentences.py)
+        self.sentences = sentences or SentenceVectors(encoder, settings.data_dir / "sentences.sqlite3")
         cache = cache or TableCache(settings.data_dir / "bm25", store.name)
         self.sparse_index = SparseIndex(store, settings.bm25_k1, settings.bm25_b, cache)
 

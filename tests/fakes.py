@@ -36,6 +36,9 @@ class FakeEncoder:
         self.passages_encoded += len(texts)
         return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
 
+    def encode_sentences(self, texts) -> np.ndarray:  # not counted: `passages_encoded` counts chunks
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
+
     def encode_queries(self, texts) -> np.ndarray:
         return np.stack([self._vec(t) for t in texts])
 

@@ -122,7 +122,8 @@ class AnswerFlow:
         One model (bot/answerability.py) both ranks the sentences and decides to refuse."""
         from ..extractive import pick
 
-        return pick(question, hits, self.corpus.stats(), part=part)
+        return pick(question, hits, self.corpus.stats(), part=part,
+                    vectors=getattr(self.retriever, "sentences", None))
 
     def verify(self, question: str, text: str, hits: list[Hit]) -> Answer:
         """A generated text as an Answer: citations checked against the shown `hits`, refusals and uncited text

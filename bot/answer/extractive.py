@@ -73,7 +73,8 @@ class ExtractiveFlow(AnswerFlow):
 
         hits = self.find(question, 5, filters)
         if kind == "open":
-            p = judge_passage(question, hits, self.corpus.stats(), encoder=getattr(self.retriever, "encoder", None))
+            p = judge_passage(question, hits, self.corpus.stats(),
+                              vectors=getattr(self.retriever, "sentences", None))
             if p is not None:
                 return Found(question, kind, hits, p.hit_index, p.start, p.end, p.prob, p.answerable, p.stated)
             return Found(question, kind, hits)

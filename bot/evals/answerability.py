@@ -377,7 +377,7 @@ def training_rows(kb, items: list[Item], log: Callable[[str], None]) -> tuple[li
     """Candidate features, labels (the candidate holds a gold span of an answerable question) and question ids."""
     from ..answerability import Judge
 
-    judge = Judge(kb.corpus.stats())
+    judge = Judge(kb.corpus.stats(), vectors=kb.retriever.sentences)
     xs, ys, groups = [], [], []
     for qi, it in enumerate(items):
         hits = kb.search(it.question, k=5)

@@ -396,6 +396,9 @@ class _HashEncoder:
     def encode_queries(self, texts):
         return self.encode_passages(texts)
 
+    def encode_sentences(self, texts):
+        return self.encode_passages(texts)
+
     def encode_query(self, text):
         return self.encode_passages([text])[0]
 

@@ -432,7 +432,7 @@ def judge_rows(kb, items: list[StyleItem], log) -> tuple[list, list, list, list]
     from ..answerability import Judge, register
     from .answerability import Item
 
-    judge = Judge(kb.corpus.stats())
+    judge = Judge(kb.corpus.stats(), vectors=kb.retriever.sentences)
     xs, ys, groups, units = [], [], [], []
     for it in items:
         parts = parts_of(it)
@@ -459,11 +459,11 @@ def passage_rows(kb, items: list[StyleItem], log) -> list[tuple[list[float], int
     from ..passages import best_passage
 
     stats = kb.corpus.stats()
-    encoder = getattr(kb.retriever, "encoder", None)
+    vectors = kb.retriever.sentences
     out = []
     for it in items:
         for q, kind, _gold, answerable in parts_of(it):
-            p = best_passage(q, kb.search(q, k=5), stats, WIDTH, encoder if kind == "open" else None, SEMANTIC)
+            p = best_passage(q, kb.search(q, k=5), stats, WIDTH, vectors if kind == "open" else None, SEMANTIC)
             if p is not None:
                 out.append((p.x, int(answerable), f"{it.set}/{it.style}", kind))
     log(f"  passage rows: {len(out)}")
