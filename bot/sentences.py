@@ -32,9 +32,11 @@ class SentenceVectors:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._db_failed = path is None
+        # int8 and fp32 vectors of one model differ a little: each variant has its own entries
+        self._model = f"{encoder.name}\0{getattr(encoder, 'variant', '')}"
 
     def _key(self, text: str) -> bytes:
-        return hashlib.sha1(f"{self.encoder.name}\0{text}".encode()).digest()
+        return hashlib.sha1(f"{self._model}\0{text}".encode()).digest()
 
     def _conn(self) -> sqlite3.Connection | None:
         if self._db is None and not self._db_failed:
