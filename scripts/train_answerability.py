@@ -19,6 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 REWRITES = 600  # colloquial rewrites of the KorQuAD tuning half's questions
+# The false-refusal bound every bar is tuned to, out of fold on the tuning halves. The guide's limit is 0.05 on unseen
+# questions; tuned to 0.04, the test halves ran 0.054-0.059 (factoid, explanatory) in two runs, so the bound keeps
+# that gap in hand.
+MAX_FALSE_REFUSAL = 0.03
 
 
 def train(korquad: Path, work: Path, log=print, rows: list | None = None, corpus_weight: float = 20.0,
@@ -30,7 +34,7 @@ def train(korquad: Path, work: Path, log=print, rows: list | None = None, corpus
     about corpus/ (tests/data/corpus_answerability.jsonl, weighted `corpus_weight`: 28 against about 2,400, and the
     domain kbot serves) and in every style (tests/data/styles/corpus_styles.jsonl); the report questions
     (tests/data/styles/, weighted `style_weight`). The factoid threshold keeps out-of-fold false refusals within
-    0.04 in every style.
+    MAX_FALSE_REFUSAL in every style.
     """
     from bot.answerability import register
     from bot.config import Settings
@@ -82,12 +86,12 @@ def train(korquad: Path, work: Path, log=print, rows: list | None = None, corpus
     prows: list = []
     if passages is not None:
         prows = _passage_rows(kb, ckb, rkb, tune, reports, written_styles, colloquial, korquad, log)
-        passages.update(fit_passages(prows))
+        passages.update(fit_passages(prows, MAX_FALSE_REFUSAL))
     if cache is not None:
         import pickle
 
         cache.write_bytes(pickle.dumps((xs, ys, groups, items, weights, styles, registers, prows)))
-    return fit(xs, ys, groups, items, weights=weights, styles=styles, registers=registers)
+    return fit(xs, ys, groups, items, MAX_FALSE_REFUSAL, weights=weights, styles=styles, registers=registers)
 
 
 def train_passages(korquad: Path, work: Path, log=print) -> dict:
@@ -105,7 +109,8 @@ def train_passages(korquad: Path, work: Path, log=print) -> dict:
     docs, reports = report_halves()["tune"]
     rkb = open_reports(settings, docs, "reports-tune", work, encoder, log)
     colloquial = [it for it in korquad_items(tune, korquad, REWRITES) if it.style == "colloquial"]
-    return fit_passages(_passage_rows(kb, ckb, rkb, tune, reports, corpus_halves()["tune"], colloquial, korquad, log))
+    return fit_passages(_passage_rows(kb, ckb, rkb, tune, reports, corpus_halves()["tune"], colloquial, korquad, log),
+                        MAX_FALSE_REFUSAL)
 
 
 def _passage_rows(kb, ckb, rkb, tune, reports, written_styles, colloquial, korquad: Path, log) -> list:
@@ -127,8 +132,8 @@ def refit(cache: Path, passages: dict | None = None) -> dict:
 
     xs, ys, groups, items, weights, styles, registers, prows = pickle.loads(cache.read_bytes())
     if passages is not None:
-        passages.update(fit_passages(prows))
-    return fit(xs, ys, groups, items, weights=weights, styles=styles, registers=registers)
+        passages.update(fit_passages(prows, MAX_FALSE_REFUSAL))
+    return fit(xs, ys, groups, items, MAX_FALSE_REFUSAL, weights=weights, styles=styles, registers=registers)
 
 
 def main() -> None:
