@@ -405,8 +405,9 @@ def test_hostile_input_gets_clear_4xx_and_the_server_keeps_serving(base, serve_k
 
 def test_an_answer_over_the_timeout_is_a_504_in_korean_and_the_server_keeps_answering(corpus_kb):
     """KBOT_API_TIMEOUT: an answer still running after it gets 504 with the Korean message at the timeout (kbot's
-    error shape on /v1/ask, OpenAI's on /v1/chat/completions), not when the answer ends; the next questions are
-    answered meanwhile. The slow answers wait in the encoder until the test lets them go."""
+    error shape on /v1/ask, OpenAI's on /v1/chat/completions; a streamed one, an error event that ends the stream),
+    not when the answer ends; the next questions are answered meanwhile. The slow answers wait in the encoder until
+    the test lets them go."""
     from fakes import GatedEncoder
 
     from bot.api import KnowledgeBase
@@ -428,6 +429,16 @@ def test_an_answer_over_the_timeout_is_a_504_in_korean_and_the_server_keeps_answ
                 if path.startswith("/v1/chat/"):
                     assert err["type"] == "server_error"
             assert encoder.waiting == 2  # both answers still running (holding 2 of the 4 answer slots)
+            # a streamed answer: the stream ends with the same error as its one event at the timeout
+            t = time.monotonic()
+            with httpx.stream("POST", f"{url}/v1/ask", timeout=60,
+                              json={"question": f"{slow} 빌드 요금제는 얼마야?", "stream": True}) as r:
+                lines = list(r.iter_lines())
+            took = time.monotonic() - t
+            events = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
+            assert r.status_code == 200 and events == ["error"] and 3 <= took < 15, (events, took)
+            assert '"timeout"' in "\n".join(lines) and "너무 오래 걸려" in "\n".join(lines)
+            assert encoder.waiting == 3
             a = httpx.post(f"{url}/v1/ask", json={"question": "크리에이트 요금제는 추가 1000개당 얼마야?"},
                            timeout=60).json()
             assert a["status"] == "answered" and a["citations"]

@@ -130,28 +130,61 @@ def server_timing(timing: dict) -> dict[str, str]:
 def stream_events(svc, who: Principal, question: str, history, wanted: Filters | None, render_event,
                   path: str = "/v1/ask"):
     """A generator of server-sent events over `kb.stream`: provisional text pieces, then the final answer (which
-    replaces them). Errors become one error event; the connection then ends normally."""
+    replaces them). Errors become one error event; the connection then ends normally. A stream whose answer is not
+    finished within KBOT_API_TIMEOUT ends with the timeout error, as a plain answer gets 504."""
+    import queue
+    import threading
+
     from .app import error_body, status_of
 
-    def events():
+    done = object()
+    pieces: queue.Queue = queue.Queue()
+    gone = threading.Event()  # the client left or the time ran out: stop at the next piece, free the slot
+
+    def produce() -> None:
+        # on its own thread, so the wait for the next piece can time out even while the answer is inside a
+        # model or an encoder call
         try:
             with svc.slots:
                 try:
                     scope = effective(svc.kb, who, wanted)
                 except NoMatchError as e:
-                    yield from render_event(Answer("no_match", body=e.user_message, backend=svc.kb.flow.backend))
+                    pieces.put(Answer("no_match", body=e.user_message, backend=svc.kb.flow.backend))
                     return
                 for event in svc.kb.stream(question, history, filters=scope):
-                    if isinstance(event, Answer):
-                        yield from render_event(redact(svc.kb, who, event))
-                    else:
-                        yield from render_event(event)
+                    if gone.is_set():
+                        return
+                    pieces.put(redact(svc.kb, who, event) if isinstance(event, Answer) else event)
+        except Exception as e:
+            pieces.put(e)
+        finally:
+            pieces.put(done)
+
+    def events():
+        deadline = time.monotonic() + svc.settings.api_timeout
+        threading.Thread(target=produce, name="kbot-stream", daemon=True).start()
+        try:
+            while True:
+                try:
+                    item = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise AnswerTimeoutError(
+                        f"a streamed answer took over {svc.settings.api_timeout:.0f} s (KBOT_API_TIMEOUT)") from None
+                if item is done:
+                    return
+                if isinstance(item, Exception):
+                    raise item
+                yield from render_event(item)
         except Exception as e:  # the stream has started: the status line is sent, the error goes in the stream
             status, code = status_of(e)
             if not isinstance(e, KbotError):
-                log.exception("stream failed")
+                log.error("stream failed", exc_info=e)
+            else:
+                log.warning("%s %s: %s", path, code, e.hint or type(e).__name__)
             yield from render_event(error_body(path, status, code, user_message(e),
                                                e.hint if isinstance(e, KbotError) else ""))
+        finally:
+            gone.set()
 
     return events()
 
