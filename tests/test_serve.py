@@ -339,6 +339,31 @@ def test_mcp_over_http_lists_tools_and_asks_with_citations(base):
     assert all(r.uri.startswith("kbot://documents/") for r in resources)
 
 
+def test_mcp_ask_takes_the_conversation_so_far(base):
+    """A follow-up ("언제?") is read with the history the client sends, as on /v1/ask and the OpenAI API; a malformed
+    history is a Korean error result, not a crash."""
+    import anyio
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    prev = "마이크로소프트가 오픈AI에 얼마 투자했어?"
+
+    async def main():
+        http = httpx2.AsyncClient(headers=auth("alice"), timeout=120)
+        async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+            alone = (await client.call_tool("ask", {"question": "언제?"})).structured_content
+            history = [{"role": "user", "content": prev}, {"role": "assistant", "content": "10억 달러입니다 [1]"}]
+            follow = (await client.call_tool("ask", {"question": "언제?", "history": history})).structured_content
+            bad = await client.call_tool("ask", {"question": "언제?", "history": [{"role": "system", "content": "x"}]})
+            return alone, follow, bad
+
+    alone, follow, bad = anyio.run(main)
+    assert alone["standalone"] == "언제?" and alone["status"] == "no_answer"
+    assert prev in follow["standalone"] and follow["status"] == "answered" and follow["citations"]
+    assert bad.is_error and "history" in bad.content[0].text and "Traceback" not in bad.content[0].text
+
+
 def test_mcp_over_stdio(serve_kb, model_cache):
     import anyio
     from mcp import Client

@@ -70,17 +70,26 @@ def build(service) -> MCPServer:
 
     @mcp.tool(description="Answer a question in Korean from the indexed documents, with numbered citations "
                           "(title, publisher, date, quoted sentence). Optional filters: since/until (ISO dates), "
-                          "publisher names, document titles.")
+                          "publisher names, document titles. Optional history: the conversation so far as "
+                          "[{role: user|assistant, content}], so a follow-up such as '빌드는?' is understood.")
     async def ask(question: str, since: str | None = None, until: str | None = None,
-                  publisher: list[str] | None = None, doc: list[str] | None = None) -> CallToolResult:
+                  publisher: list[str] | None = None, doc: list[str] | None = None,
+                  history: list[dict[str, str]] | None = None) -> CallToolResult:
         who = _principal()
+        turns = [(t.get("role"), t.get("content")) for t in history or []]
+        if any(r not in ("user", "assistant") or not isinstance(c, str) for r, c in turns):
+            msg = 'history의 각 항목은 {"role": "user" 또는 "assistant", "content": 문자열} 형태여야 합니다.'
+            return result(msg, {"error": {"message": msg}}, error=True)
+        if len(turns) > service.settings.api_max_messages:
+            msg = f"대화가 너무 깁니다 (메시지 {service.settings.api_max_messages}개까지). 최근 대화만 보내 주세요."
+            return result(msg, {"error": {"message": msg}}, error=True)
 
         def work() -> Answer:
             try:
                 scope = effective(kb, who, _filters(since, until, publisher, doc))
             except NoMatchError as e:
                 return Answer("no_match", body=e.user_message, backend=kb.flow.backend)
-            return redact(kb, who, kb.ask(question, filters=scope))
+            return redact(kb, who, kb.ask(question, turns or None, filters=scope))
 
         try:
             answer = await run(work)
