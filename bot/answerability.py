@@ -590,21 +590,14 @@ class Judge:
         sem_top: the best over all candidates; sem_gap: how far this one is below it."""
         import numpy as np
 
+        from .sentences import mean_cosine
+
         used = sorted({c.hit_index for c in out})
-        sentences = {hi: [(s, e) for s, e in _CACHE.get(hits[hi].text).spans] for hi in used}
-        texts = [hits[hi].text[s:e] for hi in used for s, e in sentences[hi]]
-        vecs = self.vectors.get(texts)
+        spans = {hi: _CACHE.get(hits[hi].text).spans for hi in used}
+        vecs = iter(self.vectors.get([hits[hi].text[s:e] for hi in used for s, e in spans[hi]]))
+        rows = {hi: [(s, e, next(vecs)) for s, e in spans[hi]] for hi in used}  # each sentence with its vector
         q = np.asarray(self.vectors.encoder.encode_query(qv.question), dtype=np.float32)
-        row, at = {}, 0
-        for hi in used:
-            for s, e in sentences[hi]:
-                row[(hi, s, e)] = vecs[at]
-                at += 1
-        sems = []
-        for c in out:
-            parts = [row[(c.hit_index, s, e)] for s, e in sentences[c.hit_index] if s >= c.start and e <= c.end]
-            m = np.mean(parts, axis=0)
-            sems.append(float(m @ q) / (float(np.linalg.norm(m)) + 1e-9))
+        sems = [mean_cosine([v for s, e, v in rows[c.hit_index] if s >= c.start and e <= c.end], q) for c in out]
         top = max(sems)
         for c, v in zip(out, sems):
             c.x[28], c.x[29], c.x[30] = v, top - v, top

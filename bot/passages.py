@@ -178,14 +178,15 @@ def best_passage(question: str, hits: list[Hit], stats, width: int = 3, vectors=
     if vectors is not None and semantic > 0 and len(scored) > 1:
         import numpy as np
 
+        from .sentences import mean_cosine
+
         top = scored[:shortlist]
         q = np.asarray(vectors.encoder.encode_query(question), dtype=np.float32)
         sims = []
         for _, hj, j, _ in top:
             s_i, e_i = window(hj, j)
             text, spans = hits[hj].text, analyses[hj].spans[s_i:e_i]
-            m = vectors.get([text[a:b] for a, b in spans]).mean(axis=0)
-            sims.append(float(m @ q) / (float(np.linalg.norm(m)) + 1e-9))
+            sims.append(mean_cosine(vectors.get([text[a:b] for a, b in spans]), q))
         k = max(range(len(top)), key=lambda n: (top[n][0][0] + semantic * sims[n], top[n][0]))
         _, hi, i, cov_pair = top[k]
     h, a = hits[hi], analyses[hi]

@@ -20,6 +20,13 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 MEMORY = 20_000  # sentences kept in memory (1.5 KB each at 384 dimensions)
+BATCH = 500  # keys per SELECT (SQLite's bound-parameter limit is 999 on older builds)
+
+
+def mean_cosine(rows: np.ndarray, query: np.ndarray) -> float:
+    """The cosine between `query` (unit length) and the mean of `rows` (a passage's sentence vectors)."""
+    m = np.mean(rows, axis=0)
+    return float(m @ query) / (float(np.linalg.norm(m)) + 1e-9)
 
 
 class SentenceVectors:
@@ -62,15 +69,8 @@ class SentenceVectors:
                     self._memory.move_to_end(k)
                     found[k] = v
             todo = [k for k in dict.fromkeys(keys) if k not in found]
-            if todo and (db := self._conn()) is not None:
-                try:
-                    for i in range(0, len(todo), 500):
-                        part = todo[i:i + 500]
-                        rows = db.execute(f"SELECT k, vec FROM v WHERE k IN ({','.join('?' * len(part))})", part)
-                        for k, blob in rows:
-                            found[k] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
-                except sqlite3.Error as e:
-                    log.warning("reading sentence vectors failed (%s)", e)
+            for k, blob in self._stored(todo, "k, vec"):
+                found[k] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         missing = {k: t for k, t in zip(keys, texts) if k not in found}
         if missing:
             self._compute(missing, found)
@@ -91,21 +91,25 @@ class SentenceVectors:
             return 0
         keys = {self._key(t): t for t in texts}
         with self._lock:
-            db = self._conn()
-            have: set[bytes] = set()
-            if db is not None:
-                try:
-                    ks = list(keys)
-                    for i in range(0, len(ks), 500):
-                        part = ks[i:i + 500]
-                        have |= {k for (k,) in db.execute(
-                            f"SELECT k FROM v WHERE k IN ({','.join('?' * len(part))})", part)}
-                except sqlite3.Error as e:
-                    log.warning("reading sentence vectors failed (%s)", e)
+            have = {k for (k,) in self._stored(list(keys), "k")}
         missing = {k: t for k, t in keys.items() if k not in have}
         if missing:
             self._compute(missing, {})
         return len(missing)
+
+    def _stored(self, keys: list[bytes], columns: str) -> list[tuple]:
+        """`columns` of the rows the disk cache holds for `keys` (none when it is unavailable). Call under the lock."""
+        db = self._conn() if keys else None
+        if db is None:
+            return []
+        out: list[tuple] = []
+        try:
+            for i in range(0, len(keys), BATCH):
+                part = keys[i:i + BATCH]
+                out += db.execute(f"SELECT {columns} FROM v WHERE k IN ({','.join('?' * len(part))})", part)
+        except sqlite3.Error as e:
+            log.warning("reading sentence vectors failed (%s)", e)
+        return out
 
     def _compute(self, missing: dict[bytes, str], into: dict[bytes, np.ndarray]) -> None:
         vecs = np.asarray(self.encoder.encode_sentences(list(missing.values())), dtype=np.float32)
@@ -123,9 +127,3 @@ class SentenceVectors:
                                [(k, v.tobytes()) for k, v in zip(missing, half)])
             except sqlite3.Error as e:
                 log.warning("storing sentence vectors failed (%s)", e)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
