@@ -75,12 +75,18 @@ def build(service) -> MCPServer:
     async def ask(question: str, since: str | None = None, until: str | None = None,
                   publisher: list[str] | None = None, doc: list[str] | None = None,
                   history: list[dict[str, str]] | None = None) -> CallToolResult:
+        from pydantic import TypeAdapter, ValidationError
+
+        from .rest import Turn, history_of
+
         who = _principal()
-        turns = [(t.get("role"), t.get("content")) for t in history or []]
-        if any(r not in ("user", "assistant") or not isinstance(c, str) for r, c in turns):
-            msg = 'history의 각 항목은 {"role": "user" 또는 "assistant", "content": 문자열} 형태여야 합니다.'
+        try:  # each turn as /v1/ask takes it
+            turns = history_of(TypeAdapter(list[Turn]).validate_python(history or []))
+        except ValidationError:
+            msg = ('history의 각 항목은 {"role": "user" 또는 "assistant", "content": 2만 자 이하의 문자열} '
+                   '형태여야 합니다.')
             return result(msg, {"error": {"message": msg}}, error=True)
-        if len(turns) > service.settings.api_max_messages:
+        if len(turns or ()) > service.settings.api_max_messages:
             msg = f"대화가 너무 깁니다 (메시지 {service.settings.api_max_messages}개까지). 최근 대화만 보내 주세요."
             return result(msg, {"error": {"message": msg}}, error=True)
 
@@ -89,7 +95,7 @@ def build(service) -> MCPServer:
                 scope = effective(kb, who, _filters(since, until, publisher, doc))
             except NoMatchError as e:
                 return Answer("no_match", body=e.user_message, backend=kb.flow.backend)
-            return redact(kb, who, kb.ask(question, turns or None, filters=scope))
+            return redact(kb, who, kb.ask(question, turns, filters=scope))
 
         try:
             answer = await run(work)
