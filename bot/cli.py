@@ -288,17 +288,26 @@ def ui(llm: LlmOption = None,
     serve(kb)
 
 
+def server_logging() -> None:
+    """INFO for kbot's own operator lines; the libraries' per-request lines only from WARNING up. httpx logs every
+    URL it fetches (a user's URL can carry a token in its query) and the MCP SDK logs a failed tool's message."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("httpx", "httpcore", "mcp"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 @app.command()
 @friendly
 def slack(llm: LlmOption = None) -> None:
     """Run the Slack bot (HTTP on KBOT_SLACK_HOST:KBOT_SLACK_PORT, or Socket Mode with SLACK_APP_TOKEN)."""
-    import logging
 
     from .api import KnowledgeBase
     from .config import load_settings
     from .slack import run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server_logging()
     kb = KnowledgeBase.open(load_settings(**({"llm": llm} if llm else {})))
     if kb.store.count() == 0:
         from .errors import NotIndexedError
@@ -318,7 +327,6 @@ def serve(llm: LlmOption = None,
           open_: Annotated[bool, typer.Option("--open", help="Allow a non-loopback address without API keys "
                                                              "(KBOT_SERVE_OPEN).")] = False) -> None:
     """Serve everything from one process: web UI at /, REST API /v1, OpenAI-compatible chat, MCP at /mcp."""
-    import logging
 
     import uvicorn
 
@@ -326,7 +334,7 @@ def serve(llm: LlmOption = None,
     from .config import load_settings
     from .server import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server_logging()
     overrides = {k: v for k, v in (("llm", llm), ("host", host), ("port", port), ("serve_open", open_)) if v}
     kb = KnowledgeBase.open(load_settings(**overrides))
     s = kb.settings

@@ -92,3 +92,25 @@ def test_cost_values_the_tool_cannot_use_exit_2_with_a_korean_message():
         assert r.returncode == 2 and "Traceback" not in r.stderr and says in r.stderr, (args, r.stderr[-300:])
     ok = cost_cli(["flops", "1750억", "3000억", "--gpu", "H100-80GB", "--gpus", "8"])
     assert ok.returncode == 0 and "GPU-years" in ok.stdout
+
+
+def test_server_logs_keep_request_urls_and_tool_messages_out(caplog):
+    """`kbot serve`/`kbot slack` log kbot's own lines at INFO, but not each URL httpx fetches (a user's URL can carry
+    a token in its query) nor the MCP SDK's per-call lines."""
+    import logging
+
+    import httpx
+
+    from bot.cli import server_logging
+
+    server_logging()
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="ok")
+
+    with caplog.at_level(logging.INFO):
+        with httpx.Client(transport=httpx.MockTransport(reply)) as client:
+            assert client.get("https://example.org/page?token=sekret-123").text == "ok"
+        logging.getLogger("mcp.server.mcpserver.server").info("Tool %r failed: %r", "ask", "sekret-123")
+        logging.getLogger("bot.server").info("kbot line")
+    assert "kbot line" in caplog.text and "sekret" not in caplog.text
