@@ -66,6 +66,27 @@ def test_a_passage_announcing_a_list_takes_its_items_not_just_the_announcement()
     assert "수천 개의 A100" in shown and "수십 명의 엔지니어" in shown and "다음 장" not in shown
 
 
+def test_two_parts_answered_from_one_chunk_quote_each_sentence_once():
+    from bot.answer.extractive import ExtractiveFlow, Found
+    from bot.types import Hit
+
+    text = ("연구 기간은 2022년 4월부터 30개월이다. 리튬 회수율은 91.7%로 높아졌다. 처리비용은 20.9% 줄었다.")
+    hit = Hit("c1", "d1", "보고서", "보고서.txt", None, text, 1.0, 100, 100 + len(text))
+    first, second, third = (text.index(s) for s in ("연구 기간", "리튬", "처리비용"))
+    flow = ExtractiveFlow.__new__(ExtractiveFlow)
+    flow.backend = "extractive"
+    found = [Found("연구 기간은?", "factoid", [hit], 0, first, second - 1, 0.9, True, True),
+             # a pair of sentences whose first one the first part already shows
+             Found("회수율은?", "factoid", [hit], 0, first, third - 1, 0.8, True, True),
+             Found("기간은 몇 개월?", "factoid", [hit], 0, first, second - 1, 0.7, True, True)]
+    ans = flow.quote_parts(found)
+    assert ans.body.count("연구 기간은") == 1 and ans.body.count("91.7%") == 1, ans.body
+    assert [c.quote for c in ans.citations] == [
+        "연구 기간은 2022년 4월부터 30개월이다.", "리튬 회수율은 91.7%로 높아졌다."]
+    assert [text[c.start - 100:c.end - 100] for c in ans.citations] == [c.quote for c in ans.citations]
+    assert not ans.missing_parts
+
+
 # -- the corpus (real model) -------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_an_explanation_of_the_pricing_is_a_passage_not_a_refusal(corpus_kb):

@@ -96,12 +96,25 @@ class ExtractiveFlow(AnswerFlow):
             if not f.answerable:
                 continue
             hit = f.hits[f.hit_index]
-            text = hit.text[f.start:f.end]
-            same = next((c for c in citations if c.hit.chunk_id == hit.chunk_id and c.quote == text), None)
-            if same is None:
-                same = Citation(len(citations) + 1, hit, text, hit.start + f.start, hit.start + f.end)
-                citations.append(same)
-            lines.append(f"{text} [{same.number}]")
+            start, end = f.start, f.end
+            # Two parts answered from overlapping spans of one chunk: the later part shows only what the earlier
+            # did not, so no sentence is quoted twice; a span wholly shown already is that part's answer as it is.
+            for c in citations:
+                if c.hit.chunk_id != hit.chunk_id:
+                    continue
+                shown = (c.start - hit.start, c.end - hit.start)
+                if shown[0] <= start < shown[1]:
+                    start = shown[1]
+                if shown[0] < end <= shown[1]:
+                    end = shown[0]
+            while start < end and hit.text[start].isspace():
+                start += 1
+            if start >= end or not hit.text[start:end].strip():
+                continue
+            text = hit.text[start:end].rstrip()
+            cited = Citation(len(citations) + 1, hit, text, hit.start + start, hit.start + start + len(text))
+            citations.append(cited)
+            lines.append(f"{text} [{cited.number}]")
         related = [h for f in found for h in f.hits]
         seen: set[str] = set()
         related = [h for h in related if not (h.chunk_id in seen or seen.add(h.chunk_id))]
