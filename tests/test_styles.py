@@ -32,6 +32,11 @@ def test_a_question_is_read_as_one_fact_an_explanation_or_several_parts(question
     assert (sh.kind, len(sh.parts)) == (kind, n), sh
 
 
+def test_a_part_that_points_back_searches_with_what_the_first_part_asks_about():
+    parts = shape("B사의 2023년 매출은 얼마였고, 그 원인은 뭐야?").parts
+    assert len(parts) == 2 and "B사의 2023년 매출" in parts[1] and "그 원인" in parts[1], parts
+
+
 # -- a passage covers the whole list it opens (no model) -----------------------------------------------------------
 class _Stats:
     df: dict = {}
