@@ -215,14 +215,16 @@ def test_openai_errors_have_openai_shape(base):
 def test_open_webui_housekeeping_is_quick_and_never_a_refusal(base):
     chat = "<chat_history>\nUSER: 크리에이트 요금제는 얼마야?\nASSISTANT: 월 100달러입니다 [1]\n</chat_history>"
     for task, key in (("Generate a concise, 3-5 word title with an emoji summarizing the chat history.", "title"),
-                      ("Suggest 3-5 relevant follow-up questions or prompts", "follow_ups"),
+                      # Open WebUI 0.12.4's wording: only its output format names follow-ups
+                      ("Predict 3-5 useful messages this user might naturally send next to advance their current "
+                       "objective.", "follow_ups"),
                       ("Generate 1-3 broad tags categorizing the main themes of the chat history", "tags")):
         prompt = f"### Task:\n{task}\n### Guidelines:\n- ...\n### Output:\nJSON format: {{ \"{key}\": ... }}\n" \
                  f"### Chat History:\n{chat}"
         r = post(base, "/v1/chat/completions", json={"model": "kbot", "messages": [{"role": "user",
                                                                                     "content": prompt}]})
         content = r.json()["choices"][0]["message"]["content"]
-        assert key in json.loads(content) and "찾지 못했습니다" not in content
+        assert list(json.loads(content)) == [key] and "찾지 못했습니다" not in content
     r = post(base, "/v1/chat/completions", json={"model": "kbot", "messages": [{"role": "user", "content": (
         "### Task:\nGenerate a concise, 3-5 word title with an emoji summarizing the chat history.\n"
         f"### Chat History:\n{chat}")}]})

@@ -79,6 +79,7 @@ def _without_sources(text: str) -> str:
 
 # -- housekeeping requests (Open WebUI: title, tags, follow-ups) ---------------------------------------------
 _HISTORY = re.compile(r"<chat_history>(.*?)</chat_history>", re.S)
+_OUTPUT_KEY = re.compile(r'JSON format:\s*\{\s*"(\w+)"')
 
 
 def is_task(question: str) -> bool:
@@ -87,20 +88,28 @@ def is_task(question: str) -> bool:
 
 def task_reply(question: str) -> str:
     """A quick, search-free reply to a front-end's housekeeping request, in the JSON it asks for. The title is the
-    chat's first question: never a refusal or a search result."""
+    chat's first question: never a refusal or a search result. The reply's shape follows the key the request's
+    output format names (Open WebUI: `JSON format: { "follow_ups": [...] }`), whatever its task is worded like."""
     found = _HISTORY.search(question)
     history = found.group(1) if found else ""
     first = next((line.split(":", 1)[1].strip() for line in history.splitlines()
                   if line.strip().upper().startswith("USER:") and line.split(":", 1)[1].strip()), "")
-    task = question.split("###", 3)[1].lower() if question.count("###") >= 2 else question.lower()
-    if "title" in task:
+    own = question.split("<chat_history>", 1)[0]  # the chat itself is data: its words choose nothing
+    named = _OUTPUT_KEY.search(own)
+    key = named.group(1).lower() if named else ""
+    task = own.split("###", 3)[1].lower() if own.count("###") >= 2 else own.lower()
+
+    def asks(name: str, word: str) -> bool:
+        return key == name if key else word in task
+
+    if asks("title", "title"):
         title = " ".join(first.split())[:60] or "kbot 대화"
         return json.dumps({"title": title}, ensure_ascii=False)
-    if "follow" in task:
+    if asks("follow_ups", "follow"):
         return json.dumps({"follow_ups": []})
-    if "tag" in task:
+    if asks("tags", "tag"):
         return json.dumps({"tags": ["kbot"]})
-    if "quer" in task:
+    if asks("queries", "quer"):
         return json.dumps({"queries": [first] if first else []}, ensure_ascii=False)
     return json.dumps({"text": ""})
 
