@@ -24,7 +24,8 @@ OPEN = re.compile(
 FACT = re.compile(r"몇|얼마|언제|며칠|누구|누가|어디|어느|무슨|무엇|뭐|뭔|뭘|어떤")
 # Where one question ends and a second begins: a clause joined by 이고/이며/하고/했고/고 with a comma, "그리고",
 # or a sentence end followed by more text.
-JOIN = re.compile(r"(?:(?<=[가-힣])\s?(?:이고|이며|이었고|였고|했고|하고|되고|되었고|됐고|있고|없고|며|고)\s*,\s*"
+JOIN = re.compile(r"(?:(?<=[가-힣%0-9A-Za-z])\s?"  # "몇 %고, …"
+                  r"(?:이고|이며|이었고|였고|했고|하고|되고|되었고|됐고|있고|없고|며|고)\s*,\s*"
                   r"|(?<=[가-힣])(?:이고|이며|이었고|였고)\s+"
                   r"|\s*,?\s*그리고\s+|\s*,\s*또(?:한)?\s+|(?<=[?？])\s+(?=\S))")
 _SECOND = re.compile(r"[?？]|(인가|인지|인가요|나요|까|니|냐|야|어|해|줘|주세요|습니까|는지|은지|요)\s*[?？.]?\s*$")
@@ -54,6 +55,8 @@ def shape(question: str) -> Shape:
     """How to answer `question`: its kind and, for two questions in one, the parts."""
     q = " ".join(question.split())
     parts = _split(q)
+    if len(parts) < 2:
+        parts = _distribute(q) or parts
     if len(parts) >= 2:
         return Shape("multi", tuple(parts), tuple(part_kind(p) for p in parts))
     k = part_kind(q)
@@ -83,6 +86,10 @@ _FORM_ONLY = re.compile(r"(이유|원인|설명|정리|요약|자세히|구체�
                         r"줄래요|부탁|해요|합니다|드려요|바랍니다|궁금|그|이|것|내용|[을를은는이가도요])+")
 
 
+# An embedded question ("…전환할 수 있는지", "…수도요금이 오르는지 알려 주세요") asks as a question word does.
+_EMBEDDED = re.compile(r"[가-힣](는지|은지|인지|을지|할지|일지|던지)(?=[\s,.?？]|$)")
+
+
 def _content_words(text: str) -> int:
     words = re.findall(r"[가-힣A-Za-z0-9]{2,}", text)
     return sum(1 for w in words if not _FORM_ONLY.fullmatch(w))
@@ -94,8 +101,9 @@ def _asks(left: str, right: str) -> bool:
     if len(re.findall(r"[가-힣A-Za-z0-9]{2,}", left)) < 2 or _content_words(right) < 1 \
             or len(re.findall(r"[가-힣A-Za-z0-9]{2,}", right)) < 2:
         return False
-    left_asks = bool(FACT.search(left) or OPEN.search(left) or re.search(r"[?？]$", left))
-    right_asks = bool(_SECOND.search(right) and (FACT.search(right) or OPEN.search(right) or "?" in right))
+    left_asks = bool(FACT.search(left) or OPEN.search(left) or re.search(r"[?？]$", left) or _EMBEDDED.search(left))
+    right_asks = bool(_SECOND.search(right) and (FACT.search(right) or OPEN.search(right) or "?" in right
+                                                  or _EMBEDDED.search(right)))
     return left_asks and right_asks
 
 
@@ -119,3 +127,67 @@ def _complete(part: str, first: str, i: int) -> str:
         topic = " ".join(n.text + ("년" if n.kind == "year" else "") for n in named_things(first)
                          if n.kind in ("latin", "proper", "year") and n.text not in part)
     return f"{topic} {part}" if topic else part
+
+
+_EACH = re.compile(r"(?<!\S)(각각|각자|각기)(?!\S)\s*")
+
+
+def _distribute(q: str) -> list[str] | None:
+    """One fact asked of two coordinated things ("A와 B의 파라미터 수를 각각 알려줘", "A100 노드와 H100 노드는 각각
+    전력을 얼마나 쓰나요?"): a part per thing, each with the shared words. The second conjunct runs to a genitive
+    (의, whose head both share) or else as many words as the first has room for; the first mirrors its length.
+    Explanations ("각각 어떤 주장을 했는지 비교해") stay whole: a comparison wants one passage."""
+    from .korean import kiwi
+
+    each = _EACH.search(q)
+    if each is None:
+        return None
+    whole = (q[:each.start()] + q[each.end():]).strip()
+    if part_kind(whole) != "factoid":
+        return None
+    toks = kiwi().tokenize(q[:each.start()])
+    jc = [t for t in toks if t.tag == "JC"]
+    if not jc:
+        return None
+    conj = jc[-1]
+    before, region = q[:conj.start].split(), q[conj.start + conj.len:each.start()].split()
+    if not before or not region:
+        return None
+    offset = conj.start + conj.len
+    genitive = next((t for t in toks if t.start >= offset and t.tag == "JKG"), None)
+    if genitive is not None:  # "바이두 어니봇의 파라미터 수를": the conjunct ends at 의, its head is shared
+        n, particle = len(q[offset:genitive.start].split()), "의"
+    else:  # as many words as the first conjunct has room for; a particle ending them goes with each
+        n, particle = min(len(region), len(before)), ""
+        end = offset + len(q[offset:each.start()].rstrip())
+        ending = [t for t in toks if t.start + t.len == end and t.tag.startswith("J")]
+        if n == len(region) and ending:
+            particle = ending[-1].form
+    words = region[:n]
+    if particle:
+        words[-1] = words[-1][: len(words[-1]) - len(particle)]
+    if not n or not all(words):
+        return None
+    second, shared = " ".join(words), " ".join(region[n:])
+    first, prefix = " ".join(before[-n:]), " ".join(before[:-n])
+    rest = q[each.end():].strip()
+
+    def part(thing: str) -> str:
+        return " ".join(w for w in (prefix, thing + _josa(thing, particle), shared, rest) if w)
+
+    parts = [part(first), part(second)]
+    return [_complete(p, parts[0], i) for i, p in enumerate(parts)]
+
+
+_PAIRS = {"은": ("은", "는"), "는": ("은", "는"), "이": ("이", "가"), "가": ("이", "가"), "을": ("을", "를"),
+          "를": ("을", "를"), "과": ("과", "와"), "와": ("과", "와")}
+
+
+def _josa(word: str, particle: str) -> str:
+    """The particle's form after `word`: 은/이/을/과 after a final consonant, 는/가/를/와 after a vowel (Latin
+    letters and digits are read as the vowel-final names they mostly are: "GPT-4는")."""
+    if particle not in _PAIRS or not word:
+        return particle
+    last = word[-1]
+    final = "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 != 0
+    return _PAIRS[particle][0 if final else 1]

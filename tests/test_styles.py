@@ -26,10 +26,26 @@ def _shown(ans) -> str:
     ("요금제 개편 내용을 설명하고, 그 결과는 무엇이었는지 설명해 주세요", "multi", 2),
     ("크리에이트 요금은 얼마이고 빌드 요금은 얼마야?", "multi", 2),
     ("2023년 영업이익은 얼마인가?", "factoid", 1),
+    ("환불이 되는지, 그리고 언제까지 신청해야 하는지 알려 주세요", "multi", 2),  # embedded questions ask too
+    ("올해 점유율은 몇 %고, 매출은 얼마야?", "multi", 2),
+    ("서울과 부산 인구는 각각 몇 명이야?", "multi", 2),  # one fact of two things
+    ("두 단체는 각각 어떤 주장을 했는지 비교해 줘", "open", 1),  # a comparison stays one passage
 ])
 def test_a_question_is_read_as_one_fact_an_explanation_or_several_parts(question, kind, n):
     sh = shape(question)
     assert (sh.kind, len(sh.parts)) == (kind, n), sh
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("구글 Bard와 바이두 어니봇의 파라미터 수를 각각 알려줘",
+     ("구글 Bard의 파라미터 수를 알려줘", "바이두 어니봇의 파라미터 수를 알려줘")),
+    ("A100 8대가 든 노드와 H100 8대가 든 노드는 각각 전력을 얼마나 쓰나요?",
+     ("A100 8대가 든 노드는 전력을 얼마나 쓰나요?", "H100 8대가 든 노드는 전력을 얼마나 쓰나요?")),
+    ("2023년 A사와 B사의 매출은 각각 얼마야?", ("2023년 A사의 매출은 얼마야?", "2023년 B사의 매출은 얼마야?")),
+    ("OPT랑 GLM-130B 파라미터 수 각각 알려줘", ("OPT 파라미터 수 알려줘", "GLM-130B 파라미터 수 알려줘")),
+])
+def test_one_fact_asked_of_two_things_is_asked_of_each(question, parts):
+    assert shape(question).parts == parts
 
 
 def test_a_part_that_points_back_searches_with_what_the_first_part_asks_about():
