@@ -154,6 +154,14 @@ def test_a_multi_part_question_answers_the_part_it_finds_and_names_the_other(cor
         assert MISSING in text
 
 
+@pytest.mark.slow
+def test_a_count_asked_with_eolma_is_not_answered_by_a_sentence_without_a_figure(corpus_kb):
+    """'파라미터 수는 얼마' asks for a number: the corpus never states GPT-4's, and the sentence on its hyperparameter
+    search (no figure) must not be presented as the answer."""
+    ans = corpus_kb.ask("GPT-4의 파라미터 수는 얼마인가요?")
+    assert ans.status != "answered" or ans.support == "related", ans.text
+
+
 # -- generation is not pre-empted ---------------------------------------------------------------------------------
 def _generative(kb, reply):
     from bot.answer.generative import GenerativeFlow
