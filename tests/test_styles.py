@@ -99,13 +99,15 @@ def test_two_parts_answered_from_one_chunk_quote_each_sentence_once():
     found = [Found("연구 기간은?", "factoid", [hit], 0, first, second - 1, 0.9, True, True),
              # a pair of sentences whose first one the first part already shows
              Found("회수율은?", "factoid", [hit], 0, first, third - 1, 0.8, True, True),
-             Found("기간은 몇 개월?", "factoid", [hit], 0, first, second - 1, 0.7, True, True)]
+             Found("기간은 몇 개월?", "factoid", [hit], 0, first, second - 1, 0.7, True, True),
+             # the sentence another part shows, below the bar at which it states this part's answer: not found
+             Found("연구비는 얼마?", "factoid", [hit], 0, first, second - 1, 0.05, True, False)]
     ans = flow.quote_parts(found)
     assert ans.body.count("연구 기간은") == 1 and ans.body.count("91.7%") == 1, ans.body
     assert [c.quote for c in ans.citations] == [
         "연구 기간은 2022년 4월부터 30개월이다.", "리튬 회수율은 91.7%로 높아졌다."]
     assert [text[c.start - 100:c.end - 100] for c in ans.citations] == [c.quote for c in ans.citations]
-    assert not ans.missing_parts
+    assert ans.missing_parts == ["연구비는 얼마?"] and ans.support == "stated"
 
 
 # -- the corpus (real model) -------------------------------------------------------------------------------------

@@ -92,13 +92,15 @@ class ExtractiveFlow(AnswerFlow):
         """A multi-part answer: each part's sentences with its own citation; the parts not found are listed."""
         citations: list[Citation] = []
         lines: list[str] = []
+        missing = [f.question for f in found if not f.answerable]
         for f in found:
             if not f.answerable:
                 continue
             hit = f.hits[f.hit_index]
             start, end = f.start, f.end
             # Two parts answered from overlapping spans of one chunk: the later part shows only what the earlier
-            # did not, so no sentence is quoted twice; a span wholly shown already is that part's answer as it is.
+            # did not, so no sentence is quoted twice. A span wholly shown already answers this part too when the
+            # model states it does; below that bar, the other part's evidence is all it found: not found.
             for c in citations:
                 if c.hit.chunk_id != hit.chunk_id:
                     continue
@@ -110,6 +112,8 @@ class ExtractiveFlow(AnswerFlow):
             while start < end and hit.text[start].isspace():
                 start += 1
             if start >= end or not hit.text[start:end].strip():
+                if not f.stated:
+                    missing.append(f.question)
                 continue
             text = hit.text[start:end].rstrip()
             cited = Citation(len(citations) + 1, hit, text, hit.start + start, hit.start + start + len(text))
@@ -118,9 +122,9 @@ class ExtractiveFlow(AnswerFlow):
         related = [h for f in found for h in f.hits]
         seen: set[str] = set()
         related = [h for h in related if not (h.chunk_id in seen or seen.add(h.chunk_id))]
-        support = "stated" if all(f.stated for f in found if f.answerable) else "related"
+        support = "stated" if all(f.stated for f in found if f.answerable and f.question not in missing) else "related"
         return Answer("answered", body="\n".join(lines), citations=citations, related=related, backend=self.backend,
-                      support=support, missing_parts=[f.question for f in found if not f.answerable])
+                      support=support, missing_parts=[f.question for f in found if f.question in missing])
 
     def quote(self, hit: Hit, start: int, end: int) -> Answer:
         """The span [start, end) of `hit` as the answer [1], and each footnote it cites as a further source."""
