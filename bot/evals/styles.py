@@ -470,12 +470,15 @@ def passage_rows(kb, items: list[StyleItem], log) -> list[tuple[list[float], int
     return out
 
 
+REPEATS = 50  # two-fold splits the passage model's out-of-fold scores are averaged over
+
+
 def fit_passages(rows: list[tuple[list[float], int, str, str]], max_false_refusal: float = 0.04,
                  reach: float = 0.995, precision: float = 0.9) -> dict:
-    """Logistic regression on the open parts (two folds of out-of-fold scores set the thresholds):
-    `refuse` keeps false refusals within `max_false_refusal` in every style with 20 or more answerable open parts;
-    `stated` is the lowest score above which `precision` of the open parts answered are answerable; `relevant` lets
-    `reach` of the answerable parts of every style (open or not) through."""
+    """Logistic regression on the open parts; out-of-fold scores (averaged over REPEATS two-fold splits) set the
+    thresholds: `refuse` keeps false refusals within `max_false_refusal` in every style with 20 or more answerable
+    open parts; `stated` is the lowest score above which `precision` of the open parts answered are answerable;
+    `relevant` lets `reach` of the answerable parts of every style (open or not) through."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -487,15 +490,18 @@ def fit_passages(rows: list[tuple[list[float], int, str, str]], max_false_refusa
     is_open = np.asarray([r[3] == "open" for r in rows])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - mean) / scale
-    fold = np.random.RandomState(SEED % 2**32).randint(0, 2, len(y))
 
     def make():
         return LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
 
+    # Out-of-fold scores averaged over REPEATS seeded two-fold splits: with ~50 answerable open parts, one split's
+    # bar moved from 0.153 to 0.057 when two training rows changed; averaged, 0.158 and 0.135
     probs = np.zeros(len(y))
-    for f in (0, 1):
-        tr = (fold != f) & is_open
-        probs[fold == f] = make().fit(z[tr], y[tr]).predict_proba(z[fold == f])[:, 1]
+    for r in range(REPEATS):
+        fold = np.random.RandomState((SEED + r) % 2**32).randint(0, 2, len(y))
+        for f in (0, 1):
+            tr = (fold != f) & is_open
+            probs[fold == f] += make().fit(z[tr], y[tr]).predict_proba(z[fold == f])[:, 1] / REPEATS
     model = make().fit(z[is_open], y[is_open])
     ans = y == 1
     style = np.asarray([s.split("/")[1] for s in style])  # per style, whichever set the question came from
