@@ -3,6 +3,7 @@
 open question, and whether retrieval found anything relevant at all).
 
     .venv/bin/python scripts/train_answerability.py [--korquad ../shared/bench/korquad/KorQuAD_v1.0_dev.json]
+    .venv/bin/python scripts/train_answerability.py --rows ROWS --nested   # the bar policy on held-out articles
 
 Reproducible: every split has a fixed seed, the indexes are rebuilt from the same texts, and the solvers are
 deterministic; tests/test_answerability.py retrains and compares with the committed parameters.
@@ -136,6 +137,50 @@ def refit(cache: Path, passages: dict | None = None) -> dict:
     return fit(xs, ys, groups, items, MAX_FALSE_REFUSAL, weights=weights, styles=styles, registers=registers)
 
 
+def nested(cache: Path, bound: float = MAX_FALSE_REFUSAL, splits: int = 3, log=print) -> list[dict]:
+    """What the bar policy gives on articles it never saw, from the tuning half alone: the saved rows' articles are
+    split in two (seeded, as the folds are drawn); bars set out of fold on one half at `bound` are applied to the
+    other half's questions, and the other way round. Returns each run's held-out false refusals and refusals."""
+    import pickle
+
+    import numpy as np
+
+    from bot.answerability import Model
+    from bot.evals.answerability import SEED, fit, fold_key
+
+    xs, ys, groups, items, weights, styles, registers, _ = pickle.loads(cache.read_bytes())
+    g, w = np.asarray(groups), np.asarray(weights)
+    articles = {it.qid: it.article for it in items}
+    keys = [fold_key(it, articles) for it in items]
+    order = sorted(set(keys))
+    runs = []
+    for seed in range(1, splits + 1):
+        draw = dict(zip(order, np.random.RandomState(SEED + seed).randint(0, 2, len(order))))
+        side = np.asarray([draw[k] for k in keys])
+        for half in (0, 1):
+            own, other = np.where(side == half)[0], np.where(side != half)[0]
+            renumber = {int(i): j for j, i in enumerate(own)}
+            rows = np.where(np.isin(g, own))[0]
+            params = fit([xs[i] for i in rows], [ys[i] for i in rows], [renumber[int(g[i])] for i in rows],
+                         [items[i] for i in own], bound, weights=list(w[rows]), styles=[styles[i] for i in own],
+                         registers=[registers[i] for i in own])
+            held = np.where(np.isin(g, other))[0]
+            best: dict[int, float] = {}
+            for i, p in zip(held, Model.from_dict(params).probs([xs[i] for i in held])):
+                best[int(g[i])] = max(best.get(int(g[i]), 0.0), float(p))
+            bars = params["thresholds"]
+            run = {"seed": seed, "half": half, "bars": bars}
+            for style in ("factoid", "colloquial"):
+                refused = {i: best.get(i, 0.0) < bars[registers[i]] for i in other if styles[i] == style}
+                ans = [r for i, r in refused.items() if items[i].answerable]
+                near = [r for i, r in refused.items() if not items[i].answerable]
+                run[style] = {"false_refusal": round(float(np.mean(ans)), 4), "refusal": round(float(np.mean(near)), 4),
+                              "answerable": len(ans)}
+            log(json.dumps(run, ensure_ascii=False))
+            runs.append(run)
+    return runs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--korquad", type=Path, default=ROOT.parent / "shared/bench/korquad/KorQuAD_v1.0_dev.json")
@@ -145,7 +190,12 @@ def main() -> None:
     ap.add_argument("--rows", type=Path, default=None, help="Save the feature rows here (or, with --refit, read them).")
     ap.add_argument("--refit", action="store_true", help="Fit from the rows saved by an earlier run.")
     ap.add_argument("--passages-only", action="store_true", help="Only the passage model (needs --work's indexes).")
+    ap.add_argument("--nested", action="store_true", help="From --rows: the bars' false refusals on held-out "
+                                                          "tuning articles (nothing is written).")
     args = ap.parse_args()
+    if args.nested:
+        nested(args.rows)
+        return
     passages: dict = {}
     if args.passages_only:
         args.passages_out.write_text(json.dumps(train_passages(args.korquad, args.work), ensure_ascii=False,
