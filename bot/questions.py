@@ -133,7 +133,7 @@ _EACH = re.compile(r"(?<!\S)(각각|각자|각기)(?!\S)\s*")
 
 
 def _distribute(q: str) -> list[str] | None:
-    """One fact asked of two coordinated things ("A와 B의 파라미터 수를 각각 알려줘", "A100 노드와 H100 노드는 각각
+    """One fact asked of coordinated things ("A와 B의 파라미터 수를 각각 알려줘", "A100 노드와 H100 노드는 각각
     전력을 얼마나 쓰나요?"): a part per thing, each with the shared words. The second conjunct runs to a genitive
     (의, whose head both share) or else as many words as the first has room for; the first mirrors its length.
     Explanations ("각각 어떤 주장을 했는지 비교해") stay whole: a comparison wants one passage."""
@@ -150,7 +150,16 @@ def _distribute(q: str) -> list[str] | None:
     if not jc:
         return None
     conj = jc[-1]
-    before, region = q[:conj.start].split(), q[conj.start + conj.len:each.start()].split()
+    # "A와 B와 C는 각각": the conjuncts between a chain of conjunctive particles, nothing else marked between them
+    chain = [conj]
+    for t in reversed(jc[:-1]):
+        between = q[t.start + t.len:chain[0].start]
+        marked = any(u.tag.startswith("J") for u in toks if t.start + t.len <= u.start < chain[0].start)
+        if marked or not between.strip() or len(between.split()) > 3:
+            break
+        chain.insert(0, t)
+    middle = [q[a.start + a.len:b.start].strip() for a, b in zip(chain, chain[1:])]
+    before, region = q[:chain[0].start].split(), q[conj.start + conj.len:each.start()].split()
     if not before or not region:
         return None
     offset = conj.start + conj.len
@@ -175,7 +184,7 @@ def _distribute(q: str) -> list[str] | None:
     def part(thing: str) -> str:
         return " ".join(w for w in (prefix, thing + _josa(thing, particle), shared, rest) if w)
 
-    parts = [part(first), part(second)]
+    parts = [part(thing) for thing in (first, *middle, second)]
     return [_complete(p, parts[0], i) for i, p in enumerate(parts)]
 
 

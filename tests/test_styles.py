@@ -43,6 +43,8 @@ def test_a_question_is_read_as_one_fact_an_explanation_or_several_parts(question
      ("A100 8대가 든 노드는 전력을 얼마나 쓰나요?", "H100 8대가 든 노드는 전력을 얼마나 쓰나요?")),
     ("2023년 A사와 B사의 매출은 각각 얼마야?", ("2023년 A사의 매출은 얼마야?", "2023년 B사의 매출은 얼마야?")),
     ("OPT랑 GLM-130B 파라미터 수 각각 알려줘", ("OPT 파라미터 수 알려줘", "GLM-130B 파라미터 수 알려줘")),
+    ("크리에이트와 빌드와 스케일 요금은 각각 얼마야?",
+     ("크리에이트 요금은 얼마야?", "빌드 요금은 얼마야?", "스케일 요금은 얼마야?")),
 ])
 def test_one_fact_asked_of_two_things_is_asked_of_each(question, parts):
     assert shape(question).parts == parts
