@@ -145,6 +145,9 @@ def _distribute(q: str) -> list[str] | None:
     whole = (q[:each.start()] + q[each.end():]).strip()
     if part_kind(whole) != "factoid":
         return None
+    ending = next((t for t in kiwi().tokenize(q) if t.start >= each.end() and t.tag.startswith("E")), None)
+    if ending is not None and ending.tag == "ETM":
+        return None  # "…이 각각 주장한 위치 중 누가": 각각 is inside a clause that modifies what is asked
     toks = kiwi().tokenize(q[:each.start()])
     jc = [t for t in toks if t.tag == "JC"]
     if not jc:

@@ -30,6 +30,7 @@ def _shown(ans) -> str:
     ("올해 점유율은 몇 %고, 매출은 얼마야?", "multi", 2),
     ("서울과 부산 인구는 각각 몇 명이야?", "multi", 2),  # one fact of two things
     ("두 단체는 각각 어떤 주장을 했는지 비교해 줘", "open", 1),  # a comparison stays one passage
+    ("본사는 A사와 B사가 각각 제안한 부지 중 어디에 지어졌어?", "factoid", 1),  # 각각 modifies, is not asked
 ])
 def test_a_question_is_read_as_one_fact_an_explanation_or_several_parts(question, kind, n):
     sh = shape(question)
