@@ -133,20 +133,21 @@ def _split_after_ends(text: str, a: int, b: int) -> list[tuple[int, int]]:
     return result
 
 
-def morphemes(text: str) -> list[str]:
-    """Content morphemes of `text`, lower-cased, for BM25 (particles and endings dropped)."""
+def tokens(text: str) -> list:
+    """kiwi's tokens of `text` (form, tag, start, len), analysed under the lock every kiwi call here takes."""
     k = kiwi()
     with _lock:
-        toks = k.tokenize(text)
-    return [t.form.lower() for t in toks if t.tag in _KEEP]
+        return k.tokenize(text)
+
+
+def morphemes(text: str) -> list[str]:
+    """Content morphemes of `text`, lower-cased, for BM25 (particles and endings dropped)."""
+    return [t.form.lower() for t in tokens(text) if t.tag in _KEEP]
 
 
 def tagged(text: str) -> list[tuple[str, str]]:
     """(form, part-of-speech tag) of every morpheme of `text`."""
-    k = kiwi()
-    with _lock:
-        toks = k.tokenize(text)
-    return [(t.form, t.tag) for t in toks]
+    return [(t.form, t.tag) for t in tokens(text)]
 
 
 def morphemes_batch(texts: list[str]) -> list[list[str]]:

@@ -137,7 +137,7 @@ def _distribute(q: str) -> list[str] | None:
     전력을 얼마나 쓰나요?"): a part per thing, each with the shared words. The second conjunct runs to a genitive
     (의, whose head both share) or else as many words as the first has room for; the first mirrors its length.
     Explanations ("각각 어떤 주장을 했는지 비교해") stay whole: a comparison wants one passage."""
-    from .korean import kiwi
+    from .korean import tokens
 
     each = _EACH.search(q)
     if each is None:
@@ -145,10 +145,10 @@ def _distribute(q: str) -> list[str] | None:
     whole = (q[:each.start()] + q[each.end():]).strip()
     if part_kind(whole) != "factoid":
         return None
-    ending = next((t for t in kiwi().tokenize(q) if t.start >= each.end() and t.tag.startswith("E")), None)
+    ending = next((t for t in tokens(q) if t.start >= each.end() and t.tag.startswith("E")), None)
     if ending is not None and ending.tag == "ETM":
         return None  # "…이 각각 주장한 위치 중 누가": 각각 is inside a clause that modifies what is asked
-    toks = kiwi().tokenize(q[:each.start()])
+    toks = tokens(q[:each.start()])
     jc = [t for t in toks if t.tag == "JC"]
     if not jc:
         return None
