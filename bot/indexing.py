@@ -36,7 +36,6 @@ from .korean import (
     morphemes,
     morphemes_batch,
     morphemes_between,
-    sentence_spans,
     sentence_spans_batch,
 )
 from .loaders import SUPPORTED, USE, LoadOptions, load_file
@@ -565,7 +564,8 @@ class _BatchWriter:
             vecs = ix.encoder.encode_passages(texts)
             if ix.sentences is not None and ix.settings.sentence_vectors:
                 # the answerability model's semantic match reads these at question time (bot/sentences.py)
-                ix.sentences.fill([it.chunk.text[a:b] for it in items for a, b in sentence_spans(it.chunk.text)])
+                chunks = [it.chunk.text for it in items]
+                ix.sentences.fill([t[a:b] for t, spans in zip(chunks, sentence_spans_batch(chunks)) for a, b in spans])
         self._wait()
         self._pending = self._committer().submit(self._commit, items, finishing, texts, vecs)
 
