@@ -146,17 +146,13 @@ def nested(cache: Path, bound: float = MAX_FALSE_REFUSAL, splits: int = 3, log=p
     import numpy as np
 
     from bot.answerability import Model
-    from bot.evals.answerability import SEED, fit, fold_key
+    from bot.evals.answerability import SEED, article_halves, fit
 
     xs, ys, groups, items, weights, styles, registers, _ = pickle.loads(cache.read_bytes())
     g, w = np.asarray(groups), np.asarray(weights)
-    articles = {it.qid: it.article for it in items}
-    keys = [fold_key(it, articles) for it in items]
-    order = sorted(set(keys))
     runs = []
     for seed in range(1, splits + 1):
-        draw = dict(zip(order, np.random.RandomState(SEED + seed).randint(0, 2, len(order))))
-        side = np.asarray([draw[k] for k in keys])
+        side = article_halves(items, SEED + seed)
         for half in (0, 1):
             own, other = np.where(side == half)[0], np.where(side != half)[0]
             renumber = {int(i): j for j, i in enumerate(own)}

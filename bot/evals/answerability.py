@@ -401,6 +401,18 @@ def fold_key(item: Item, articles: dict[str, str]) -> str:
     return base.rsplit("-q", 1)[0] if item.article == "reports" else base
 
 
+def article_halves(items: list[Item], seed: int):
+    """0 or 1 per item, drawn per `fold_key` unit with `seed`: a question, its rewrites and its article's
+    near-misses always land on one side."""
+    import numpy as np
+
+    articles = {it.qid: it.article for it in items}
+    keys = [fold_key(it, articles) for it in items]
+    order = sorted(set(keys))
+    draw = dict(zip(order, np.random.RandomState(seed).randint(0, 2, len(order))))
+    return np.asarray([draw[k] for k in keys])
+
+
 def fit(xs: list[list[float]], ys: list[int], groups: list[int], items: list[Item],
         max_false_refusal: float = 0.04, weights: list[float] | None = None,
         styles: list[str] | None = None, registers: list[str] | None = None) -> dict:
@@ -425,11 +437,7 @@ def fit(xs: list[list[float]], ys: list[int], groups: list[int], items: list[Ite
     # the threshold comes from out-of-fold scores (two folds): in-sample scores flatter the trees. The folds are
     # drawn by article, as the test half is: with folds of questions, a question's rewrite or its paragraph's
     # near-miss sat in the other fold, and the false refusals the threshold was held to ran ~0.02 under the test's
-    articles = {it.qid: it.article for it in items}
-    keys = [fold_key(it, articles) for it in items]
-    order = sorted(set(keys))
-    draw = dict(zip(order, np.random.RandomState(SEED % 2**32).randint(0, 2, len(order))))
-    fold = np.asarray([draw[k] for k in keys])[g]
+    fold = article_halves(items, SEED % 2**32)[g]
     w = np.asarray(weights if weights is not None else [1.0] * len(y))
     probs = np.zeros(len(y))
     for f in (0, 1):
