@@ -24,6 +24,10 @@ REWRITES = 600  # colloquial rewrites of the KorQuAD tuning half's questions
 # questions; tuned to 0.04, the test halves ran 0.054-0.059 (factoid, explanatory) in two runs, so the bound keeps
 # that gap in hand.
 MAX_FALSE_REFUSAL = 0.03
+# The written register's bar (KorQuAD-style questions) ran further over its bound on unseen articles than the others:
+# 0.051 on the factoid test half at 0.03, where the spoken register's styles ran at or under it (0.027). KorQuAD's
+# articles are large clusters (one article held 12 of those 86 refusals), so the written bar keeps a wider margin.
+WRITTEN_BOUND = 0.025
 
 
 def train(korquad: Path, work: Path, log=print, rows: list | None = None, corpus_weight: float = 20.0,
@@ -92,7 +96,8 @@ def train(korquad: Path, work: Path, log=print, rows: list | None = None, corpus
         import pickle
 
         cache.write_bytes(pickle.dumps((xs, ys, groups, items, weights, styles, registers, prows)))
-    return fit(xs, ys, groups, items, MAX_FALSE_REFUSAL, weights=weights, styles=styles, registers=registers)
+    return fit(xs, ys, groups, items, MAX_FALSE_REFUSAL, weights=weights, styles=styles, registers=registers,
+               written_bound=WRITTEN_BOUND)
 
 
 def train_passages(korquad: Path, work: Path, log=print) -> dict:
@@ -134,7 +139,8 @@ def refit(cache: Path, passages: dict | None = None) -> dict:
     xs, ys, groups, items, weights, styles, registers, prows = pickle.loads(cache.read_bytes())
     if passages is not None:
         passages.update(fit_passages(prows, MAX_FALSE_REFUSAL))
-    return fit(xs, ys, groups, items, MAX_FALSE_REFUSAL, weights=weights, styles=styles, registers=registers)
+    return fit(xs, ys, groups, items, MAX_FALSE_REFUSAL, weights=weights, styles=styles, registers=registers,
+               written_bound=WRITTEN_BOUND)
 
 
 def nested(cache: Path, bound: float = MAX_FALSE_REFUSAL, splits: int = 3, log=print) -> list[dict]:
@@ -159,7 +165,7 @@ def nested(cache: Path, bound: float = MAX_FALSE_REFUSAL, splits: int = 3, log=p
             rows = np.where(np.isin(g, own))[0]
             params = fit([xs[i] for i in rows], [ys[i] for i in rows], [renumber[int(g[i])] for i in rows],
                          [items[i] for i in own], bound, weights=list(w[rows]), styles=[styles[i] for i in own],
-                         registers=[registers[i] for i in own])
+                         registers=[registers[i] for i in own], written_bound=WRITTEN_BOUND)
             held = np.where(np.isin(g, other))[0]
             best: dict[int, float] = {}
             for i, p in zip(held, Model.from_dict(params).probs([xs[i] for i in held])):

@@ -415,12 +415,14 @@ def article_halves(items: list[Item], seed: int):
 
 def fit(xs: list[list[float]], ys: list[int], groups: list[int], items: list[Item],
         max_false_refusal: float = 0.04, weights: list[float] | None = None,
-        styles: list[str] | None = None, registers: list[str] | None = None) -> dict:
+        styles: list[str] | None = None, registers: list[str] | None = None,
+        written_bound: float | None = None) -> dict:
     """Gradient-boosted trees on the candidates, then the threshold on each question's best candidate: the highest
     refusal accuracy whose false-refusal rate on the tuning half stays within `max_false_refusal`. With `styles`
     (one per item), the threshold must keep false refusals within the bound in every style with 20 or more
     answerable questions, and refusal is counted over all near-misses. With `registers` (written, spoken, part:
-    `bot.answerability.register`), each register gets its own threshold under the same rule."""
+    `bot.answerability.register`), each register gets its own threshold under the same rule; `written_bound`, when
+    given, replaces `max_false_refusal` for the written register's own bar."""
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -456,14 +458,14 @@ def fit(xs: list[list[float]], ys: list[int], groups: list[int], items: list[Ite
     style = np.array(styles)
     reg = np.array(registers if registers is not None else ["written"] * len(items))
 
-    def choose(mask):
-        """The threshold with the most near-misses of `mask` refused, false refusals within the bound per style."""
+    def choose(mask, bound):
+        """The threshold with the most near-misses of `mask` refused, false refusals within `bound` per style."""
         checked = [s for s in sorted(set(style[mask])) if int(np.sum(mask & ans & (style == s))) >= 20]
         chosen, chosen_ref = 0.0, -1.0
         for t in np.unique(np.round(best[mask], 4)):
             fr = max((float(np.mean(best[mask & ans & (style == s)] < t)) for s in checked), default=0.0)
             ref = float(np.mean(best[mask & ~ans] < t)) if np.any(mask & ~ans) else 0.0
-            if fr <= max_false_refusal and ref > chosen_ref:
+            if fr <= bound and ref > chosen_ref:
                 chosen, chosen_ref = float(t), ref
         return chosen, chosen_ref, {s: round(float(np.mean(best[mask & ans & (style == s)] < chosen)), 4)
                                     for s in checked}
@@ -471,8 +473,9 @@ def fit(xs: list[list[float]], ys: list[int], groups: list[int], items: list[Ite
     everyone = np.ones(len(items), dtype=bool)
     # the written register is set on the written factoid questions (KorQuAD's style) alone; each other register
     # then gets the highest bar that keeps every style's false refusals, over all its registers, within the bound
+    written = max_false_refusal if written_bound is None or registers is None else written_bound
     chosen, chosen_ref, tuning_fr = choose((reg == "written") & (style == "factoid") if registers is not None
-                                           else everyone)
+                                           else everyone, written)
     thresholds = {}
     if registers is not None:
         bars = {"written": chosen}
@@ -510,4 +513,5 @@ def fit(xs: list[list[float]], ys: list[int], groups: list[int], items: list[Ite
                      "trained_on": "KorQuAD 1.0 dev, tuning half", "seed": SEED, "questions": len(items),
                      "candidates": len(ys), "positives": int(y.sum()),
                      "tuning_false_refusal": tuning_fr, "registers": thresholds,
-                     "tuning_refusal_accuracy": round(chosen_ref, 4), "max_false_refusal": max_false_refusal}}
+                     "tuning_refusal_accuracy": round(chosen_ref, 4), "max_false_refusal": max_false_refusal,
+                     "written_bound": written}}
