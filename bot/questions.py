@@ -115,7 +115,7 @@ def _complete(part: str, first: str, i: int) -> str:
     설립일은 언제이고") borrows the first part's topic words to be searchable."""
     from .answerability import named_things
 
-    if i == 0 or not (_REFERS.search(part) or not named_things(part) and named_things(first)):
+    if i == 0 or not (_REFERS.search(part) or not named_things(part) and named_things(first) and _bare(part)):
         return part
     if _REFERS.search(part):
         # "그 주된 원인은" points at what the first clause asks about ("데이터센터 전기 사용량이 … 늘었"), not only
@@ -127,6 +127,17 @@ def _complete(part: str, first: str, i: int) -> str:
         topic = " ".join(n.text + ("년" if n.kind == "year" else "") for n in named_things(first)
                          if n.kind in ("latin", "proper", "year") and n.text not in part)
     return f"{topic} {part}" if topic else part
+
+
+def _bare(part: str) -> bool:
+    """A part with at most one noun of its own besides question and request words ("대표는 누구인가?"): it needs the
+    first part's names to be searched. "변압기 수출이 늘어난 이유는 뭐야?" names its own subject."""
+    from .answerability import QUESTION_WORDS
+    from .korean import tagged
+    from .passages import REQUEST_WORDS
+
+    nouns = {f for f, t in tagged(part) if t in ("NNG", "NNP", "SL", "SH")} - QUESTION_WORDS - REQUEST_WORDS
+    return len(nouns) <= 1
 
 
 _EACH = re.compile(r"(?<!\S)(각각|각자|각기)(?!\S)\s*")

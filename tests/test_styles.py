@@ -56,6 +56,18 @@ def test_a_part_that_points_back_searches_with_what_the_first_part_asks_about():
     assert len(parts) == 2 and "B사의 2023년 매출" in parts[1] and "그 원인" in parts[1], parts
 
 
+@pytest.mark.parametrize(("question", "second"), [
+    # a part that names nothing of its own borrows the first part's names to be searchable
+    ("OpenAI의 직원 수는 몇 명이고, 대표는 누구야?", "OpenAI 대표는 누구야?"),
+    # one that names its own subject keeps to it: "중동" would send the search after the wrong figure
+    ("중동 수출은 얼마나 늘었고, 변압기 수출이 늘어난 이유는 뭐야?", "변압기 수출이 늘어난 이유는 뭐야?"),
+    ("2023년 순차입금/EBITDA는 몇 배이고, 메탄올 추진선을 발주하면 추가 투자 부담은 얼마야?",
+     "메탄올 추진선을 발주하면 추가 투자 부담은 얼마야?"),
+])
+def test_a_later_part_borrows_names_only_when_it_has_none_of_its_own(question, second):
+    assert shape(question).parts[1] == second
+
+
 # -- a passage covers the whole list it opens (no model) -----------------------------------------------------------
 class _Stats:
     df: dict = {}
