@@ -94,6 +94,7 @@ LABELS = {
 LATIN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)")
 YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)\s?년")
 GLUED = re.compile(r"[\uac00-\ud7a3]{1,4}$")
+_HEADING_ONLY = re.compile(r"\s*#{1,6}\s[^\n]*\s*$")
 COMMON_LATIN = {"ai", "it", "the", "a", "an", "of", "and", "to", "in", "is", "vs", "etc"}
 
 
@@ -618,6 +619,9 @@ class Judge:
             # (얼마 alone also asks troop strengths and distances, so money is not among STRICT_TYPES; "매출은?"
             # is answered by a table's unitless "2024년 매출: 8450")
             cands = [c for c in cands if c.x[FEATURES.index("type_match")] > 0]
+        # a Markdown heading alone names a section and states nothing ("# GPT-3 학습에 필요한 대략적인 계산량" is
+        # no answer to how much); the heading with the sentence after it stays a candidate
+        cands = [c for c in cands if not _HEADING_ONLY.match(hits[c.hit_index].text[c.start:c.end])]
         if not cands:
             return Judgement(None, 0.0, False)
         probs = self.model.probs([c.x for c in cands])

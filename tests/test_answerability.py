@@ -83,6 +83,14 @@ def test_near_miss_questions_from_the_issue_are_never_presented_as_answered(corp
 
 
 @pytest.mark.slow
+def test_a_heading_line_alone_is_never_the_answer(corpus_kb):
+    """The corpus's "# GPT-3 학습에 필요한 대략적인 계산량" names what follows and states no amount: it was quoted as
+    the answer to the first part."""
+    ans = corpus_kb.ask("GPT-3 학습에 필요한 계산량은 대략 얼마이고, V100으로는 얼마나 걸리는 걸로 계산돼?")
+    assert all(not c.quote.lstrip().startswith("#") for c in ans.citations), ans.text
+
+
+@pytest.mark.slow
 def test_a_question_about_gpt2_never_gets_gpt3s_size(corpus_kb):
     """The right answer (15억) or a refusal; GPT-3's 1750억 cited for GPT-2 was the bug."""
     ans = corpus_kb.ask("GPT-2 파라미터는 몇 개야?")
