@@ -8,7 +8,7 @@ heading), and to the sentence before when the pair opens by referring back ("이
 Whether the passage answers is a small logistic regression over question-level features (coverage of the
 question's content words by the passage, its chunk and the best chunk, names matched, dense similarity, words the
 corpus never uses). Its weights and three thresholds live in `data/passages.json`, written by
-`scripts/train_styles.py` from the tuning halves of every question style (`kbot bench answerability`):
+`scripts/train_answerability.py` from the tuning halves of every question style (`kbot bench answerability`):
 
 - `refuse`: below it the extractive backend says the documents do not hold the answer;
 - `stated`: at or above it the passage is shown as the answer; between the two it is shown as the nearest passage
@@ -221,7 +221,7 @@ class OpenModel:
     @classmethod
     def from_dict(cls, d: dict) -> OpenModel:
         if list(d["features"]) != FEATURES:
-            raise ValueError("passages.json was trained on other features: run scripts/train_styles.py")
+            raise ValueError("passages.json was trained on other features: run scripts/train_answerability.py")
         return cls(tuple(d["weights"]), float(d["bias"]), tuple(d["mean"]), tuple(d["scale"]), float(d["refuse"]),
                    float(d["stated"]), float(d["relevant"]), int(d.get("width", 3)), d.get("meta", {}),
                    float(d.get("semantic", 0.0)))
