@@ -150,6 +150,8 @@ def test_retraining_reproduces_the_committed_model(tmp_path):
     ("GPT-3 유료 요금제는 몇 가지로 나뉘고 각각 이름이 뭐야?", "4가지", None),
     # the sentence about 빌드 alone, not the pair that starts with 크리에이트's price
     ("빌드 요금제의 월 요금은?", "400달러", "100달러"),
+    # not DeepMind's pay beside "오픈AI의 이번 요금제는": that pair lacks 빌드, which the plan's sentence holds
+    ("빌드 요금제는 얼마야?", "400달러", "딥마인드"),
     # "NVIDIA A100 GPU (80기가)" is one name: its 320장 answers a question about A100
     ("1조 파라미터 모델을 오프로드 없이 훈련하려면 A100 80GB가 몇 장 필요하다고 했어?", "320장", None),
 ])
