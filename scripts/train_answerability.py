@@ -5,8 +5,12 @@ open question, and whether retrieval found anything relevant at all).
     .venv/bin/python scripts/train_answerability.py [--korquad ../shared/bench/korquad/KorQuAD_v1.0_dev.json]
     .venv/bin/python scripts/train_answerability.py --rows ROWS --nested   # the bar policy on held-out articles
 
-Reproducible: every split has a fixed seed, the indexes are rebuilt from the same texts, and the solvers are
-deterministic; tests/test_answerability.py retrains and compares with the committed parameters.
+Reproducible up to retrieval: every split has a fixed seed, the indexes are rebuilt from the same texts, the encoder
+runs one text at a time and the solvers are deterministic, but Chroma's approximate (HNSW) search can return a
+slightly different dense candidate list from one process to the next (2 of 300 KorQuAD questions' top 20 differed
+between two runs on one index), so a few candidates' features move and the bars with them (three runs: written bars
+0.129-0.167). `--refit --rows FILE` is bit-identical. tests/test_answerability.py retrains and compares with the
+committed parameters within those tolerances.
 """
 
 from __future__ import annotations
