@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from .korean import kiwi, sentence_spans
+from .korean import sentence_spans, tagged, tokens
 from .numerals import find_numbers
 from .types import Hit
 
@@ -209,12 +209,7 @@ _lock = threading.Lock()
 
 
 def _tags(text: str) -> list[tuple[str, str]]:
-    k = kiwi()
-    from .korean import _lock as kiwi_lock
-
-    with kiwi_lock:
-        toks = k.tokenize(text)
-    return [(t.form, t.tag) for t in toks]
+    return tagged(text)
 
 
 @dataclass(frozen=True)
@@ -239,11 +234,7 @@ class _Cache:
                 self.data.move_to_end(text)
                 return found
         spans = sentence_spans(text)
-        k = kiwi()
-        from .korean import _lock as kiwi_lock
-
-        with kiwi_lock:
-            toks = k.tokenize(text)
+        toks = tokens(text)
         terms: list[set[str]] = [set() for _ in spans]
         proper: list[set[str]] = [set() for _ in spans]
         si = 0
