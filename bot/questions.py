@@ -114,10 +114,16 @@ def _complete(part: str, first: str, i: int) -> str:
     """A later part that refers back ("그 결과는 무엇이었는지") or names nothing ("대표는 누구인가?" after "A사의
     설립일은 언제이고") borrows the first part's topic words to be searchable."""
     from .answerability import named_things
+    from .korean import tagged
 
-    if i == 0 or not (_REFERS.search(part) or not named_things(part) and named_things(first) and _bare(part)):
+    if i == 0:
         return part
-    if _REFERS.search(part):
+    refers = _REFERS.search(part)
+    if not refers:
+        tags = tagged(part)  # one analysis for both checks
+        if named_things(part, tags) or not named_things(first) or not _bare(tags):
+            return part
+    if refers:
         # "그 주된 원인은" points at what the first clause asks about ("데이터센터 전기 사용량이 … 늘었"), not only
         # at the names in it: take its words (on the tuning halves' multi-part questions, 23 of 29 answered right
         # against 22 of 29 with the names alone; the test halves' one such part is answered the same either way)
@@ -129,14 +135,14 @@ def _complete(part: str, first: str, i: int) -> str:
     return f"{topic} {part}" if topic else part
 
 
-def _bare(part: str) -> bool:
-    """A part with at most one noun of its own besides question and request words ("대표는 누구인가?"): it needs the
-    first part's names to be searched. "변압기 수출이 늘어난 이유는 뭐야?" names its own subject."""
+def _bare(tags: list[tuple[str, str]]) -> bool:
+    """A part (its kiwi tags) with at most one noun of its own besides question and request words ("대표는
+    누구인가?"): it needs the first part's names to be searched. "변압기 수출이 늘어난 이유는 뭐야?" names its own
+    subject."""
     from .answerability import QUESTION_WORDS
-    from .korean import tagged
     from .passages import REQUEST_WORDS
 
-    nouns = {f for f, t in tagged(part) if t in ("NNG", "NNP", "SL", "SH")} - QUESTION_WORDS - REQUEST_WORDS
+    nouns = {f for f, t in tags if t in ("NNG", "NNP", "SL", "SH")} - QUESTION_WORDS - REQUEST_WORDS
     return len(nouns) <= 1
 
 
